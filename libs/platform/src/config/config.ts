@@ -1,0 +1,77 @@
+import { z, ZodError, ZodRawShape } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`${service}: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+/** Variables every service reads. Each service extends this with its own. */
+export const baseConfigShape = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/booking'),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be host:port[,host:port...]')
+    .default('127.0.0.1:19092'),
+  /** Prefix for topic and group names, so several environments (or test runs) can share one cluster. */
+  KAFKA_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_.-]*$/, 'only a-z, 0-9, ".", "_" and "-" are allowed')
+    .max(60)
+    .default(''),
+  /** Kafka's floor is the broker's group.min.session.timeout.ms (6 s by default). */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(10000),
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('64kb'),
+};
+
+export { port as portVariable };
+
+export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
+
+/**
+ * Reads and validates the environment once, at start-up. Every bad or missing variable is named in
+ * one error, so an operator fixes them all in one go.
+ */
+export function loadConfig<S extends ZodRawShape>(
+  service: string,
+  shape: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<z.ZodObject<S>> {
+  const schema = z.object(shape);
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(shape)) {
+    const value = env[key];
+    input[key] = value === '' ? undefined : value;
+  }
+  try {
+    return schema.parse(input);
+  } catch (error) {
+    if (error instanceof ZodError) {
+      throw new ConfigError(
+        service,
+        error.issues.map((issue) => {
+          const name = issue.path.join('.');
+          const given = input[name];
+          return given === undefined
+            ? `${name} is missing: ${issue.message}`
+            : `${name}=${JSON.stringify(given)} is invalid: ${issue.message}`;
+        }),
+      );
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,30 @@
+import { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { BaseConfig } from '../config/config';
+import { Platform } from '../platform';
+import { ProblemFilter } from './problem';
+
+export type HttpSettings = Pick<BaseConfig, 'HTTP_HOST' | 'HTTP_BODY_LIMIT'> & { port: number };
+
+/** Builds a service's HTTP app the same way in production and in e2e tests. */
+export async function createHttpApp(module: unknown, settings: Pick<HttpSettings, 'HTTP_BODY_LIMIT'>): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module as Type, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(PinoNestLogger));
+  app.useBodyParser('json', { limit: settings.HTTP_BODY_LIMIT, strict: true });
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.useGlobalFilters(new ProblemFilter(app.get(Platform).logger));
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Starts a service: listens, prints where to reach it, and stops cleanly on SIGINT/SIGTERM. */
+export async function runService(module: unknown, settings: HttpSettings): Promise<INestApplication> {
+  const app = await createHttpApp(module, settings);
+  await app.listen(settings.port, settings.HTTP_HOST);
+  const platform = app.get(Platform);
+  platform.logger.info({ url: `http://${settings.HTTP_HOST}:${settings.port}` }, `${platform.options.service} listening`);
+  return app;
+}

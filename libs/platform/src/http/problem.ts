@@ -1,0 +1,106 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+
+export type ProblemDetails = {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance?: string;
+  errors?: { path: string; message: string }[];
+  [extension: string]: unknown;
+};
+
+/** An error the client can act on, answered as RFC 9457 problem+json with a stable code. */
+export class ProblemError extends HttpException {
+  constructor(
+    status: number,
+    readonly code: string,
+    detail: string,
+    readonly extras: Partial<ProblemDetails> = {},
+  ) {
+    super(detail, status);
+  }
+}
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const codes: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+export function problem(status: number, code: string, detail: string, extras: Partial<ProblemDetails> = {}): ProblemDetails {
+  return {
+    type: `https://booking.example/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    title: titles[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    ...extras,
+  };
+}
+
+/**
+ * Every error leaves as problem+json. Body-parser failures (bad JSON, too large) arrive as errors with a
+ * status and are the client's fault; anything unknown is a 500 that is logged, with no internals exposed.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const response = context.getResponse<Response>();
+    const request = context.getRequest<Request>();
+    const body = this.toProblem(exception);
+    body.instance = request.originalUrl;
+    if (body.status >= 500) this.logger.error({ err: exception, path: request.originalUrl }, 'request failed');
+    response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof ProblemError) {
+      return problem(exception.getStatus(), exception.code, exception.message, exception.extras);
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'object' && response && 'message' in response
+          ? [(response as { message: unknown }).message].flat().join('; ')
+          : exception.message;
+      return problem(status, codes[status] ?? 'HTTP_ERROR', message);
+    }
+    const bodyError = exception as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string };
+    const status = bodyError?.statusCode ?? bodyError?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500 && bodyError.expose !== false) {
+      if (bodyError.type === 'entity.parse.failed') return problem(400, 'MALFORMED_JSON', 'The request body is not valid JSON.');
+      if (bodyError.type === 'entity.too.large') return problem(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
+      return problem(status, codes[status] ?? 'BAD_REQUEST', bodyError.message ?? 'Bad request');
+    }
+    return problem(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL', 'An unexpected error occurred; it has been logged.');
+  }
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { Knex } from 'knex';
+import { Envelope } from '@booking/contracts';
+import { currentCorrelation } from '../logging/correlation';
+import type { Migration } from '../database/database';
+
+export type OutgoingEvent = {
+  topic: string;
+  type: string;
+  aggregateId: string;
+  aggregateVersion: number;
+  data: Record<string, unknown>;
+  schemaVersion?: number;
+  occurredAt?: string;
+  eventId?: string;
+};
+
+/** The outbox table of one service schema; the relay publishes and deletes its rows in id order. */
+export const outboxMigration = (schema: string): Migration => ({
+  name: '0000_outbox_inbox',
+  up: async (knex) => {
+    await knex.schema.withSchema(schema).createTable('outbox', (t) => {
+      t.bigIncrements('id').primary();
+      t.uuid('event_id').notNullable().unique();
+      t.text('topic').notNullable();
+      t.text('message_key').notNullable();
+      t.text('event_type').notNullable();
+      t.jsonb('payload').notNullable();
+      t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    });
+    await knex.schema.withSchema(schema).createTable('inbox', (t) => {
+      t.text('consumer').notNullable();
+      t.uuid('event_id').notNullable();
+      t.text('event_type').notNullable();
+      t.timestamp('processed_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      t.primary(['consumer', 'event_id']);
+    });
+  },
+});
+
+export function buildEnvelope(event: OutgoingEvent): Envelope {
+  const correlation = currentCorrelation();
+  return {
+    eventId: event.eventId ?? randomUUID(),
+    type: event.type,
+    schemaVersion: event.schemaVersion ?? 1,
+    occurredAt: event.occurredAt ?? new Date().toISOString(),
+    aggregateId: event.aggregateId,
+    aggregateVersion: event.aggregateVersion,
+    correlationId: correlation?.correlationId ?? randomUUID(),
+    causationId: correlation?.causationId ?? null,
+    data: event.data,
+  };
+}
+
+/**
+ * Writes events to the outbox inside the caller's transaction, so they leave the service if and only
+ * if the state change commits. A NOTIFY wakes the relay at commit.
+ */
+export async function appendToOutbox(trx: Knex.Transaction, schema: string, events: OutgoingEvent[]): Promise<Envelope[]> {
+  if (events.length === 0) return [];
+  const envelopes = events.map(buildEnvelope);
+  await trx.withSchema(schema).table('outbox').insert(
+    envelopes.map((envelope, i) => ({
+      event_id: envelope.eventId,
+      topic: events[i].topic,
+      message_key: envelope.aggregateId,
+      event_type: envelope.type,
+      payload: envelope,
+    })),
+  );
+  await trx.raw('SELECT pg_notify(?, ?)', [outboxChannel(schema), '']);
+  return envelopes;
+}
+
+export const outboxChannel = (schema: string) => `${schema}_outbox`;

@@ -1,0 +1,118 @@
+import { Kafka, Producer } from 'kafkajs';
+import { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { BaseConfig } from './config/config';
+import { createKnex, migrate, Migration, prepareDatabase } from './database/database';
+import { ConsumerOptions, EventConsumer } from './kafka/event-consumer';
+import { createKafka, ensureTopics, namespaced } from './kafka/kafka';
+import { createLogger } from './logging/logger';
+import { outboxMigration } from './outbox/outbox';
+import { OutboxRelay } from './outbox/outbox-relay';
+
+export type PlatformOptions = {
+  service: string;
+  /** The Postgres schema this service owns; it touches no other. */
+  schema: string;
+  migrations: readonly Migration[];
+  /** Topics this service produces to or consumes from (created up front with their DLQs). */
+  topics: readonly string[];
+  config: BaseConfig;
+  poolMax?: number;
+};
+
+/**
+ * The real parts one service needs, started in dependency order and stopped in reverse:
+ * Postgres (schema + migrations), the Kafka producer, topics, the outbox relay, then consumers.
+ */
+export class Platform {
+  readonly logger: Logger;
+  readonly knex: Knex;
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  readonly relay: OutboxRelay;
+  private readonly consumers: EventConsumer[] = [];
+  private started = false;
+
+  constructor(readonly options: PlatformOptions) {
+    const { config } = options;
+    this.logger = createLogger(options.service, config.LOG_LEVEL);
+    this.knex = createKnex(config.DATABASE_URL, options.schema, options.poolMax);
+    this.kafka = createKafka({
+      brokers: config.KAFKA_BROKERS.split(','),
+      clientId: namespaced(config.KAFKA_NAMESPACE, options.service),
+      namespace: config.KAFKA_NAMESPACE,
+      logger: this.logger,
+    });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.relay = new OutboxRelay(this.knex, this.producer, this.logger, {
+      databaseUrl: config.DATABASE_URL,
+      schema: options.schema,
+      namespace: config.KAFKA_NAMESPACE,
+      pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    });
+  }
+
+  get schema(): string {
+    return this.options.schema;
+  }
+
+  topic(name: string): string {
+    return namespaced(this.options.config.KAFKA_NAMESPACE, name);
+  }
+
+  async start(): Promise<void> {
+    const { config, schema } = this.options;
+    await prepareDatabase(config.DATABASE_URL, schema);
+    const applied = await migrate(this.knex, schema, [outboxMigration(schema), ...this.options.migrations]);
+    if (applied.length) this.logger.info({ applied }, 'migrations applied');
+    await this.producer.connect();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, this.options.topics.map((t) => this.topic(t)));
+    } finally {
+      await admin.disconnect();
+    }
+    await this.relay.start();
+    this.started = true;
+  }
+
+  /** Starts a consumer in this service's own group; topic and group names get the namespace. */
+  async consume(options: ConsumerOptions): Promise<EventConsumer> {
+    const consumer = new EventConsumer(this.kafka, this.producer, this.logger, {
+      sessionTimeoutMs: this.options.config.KAFKA_SESSION_TIMEOUT_MS,
+      ...options,
+      groupId: this.topic(options.groupId),
+      topics: options.topics.map((t) => this.topic(t)),
+    });
+    await consumer.start();
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  async checkDatabase(): Promise<void> {
+    await this.knex.raw('SELECT 1');
+  }
+
+  async checkKafka(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.describeCluster();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  isStarted(): boolean {
+    return this.started;
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await Promise.allSettled(this.consumers.map((c) => c.stop()));
+    await this.relay.stop();
+    await this.producer.disconnect().catch(() => undefined);
+    await this.knex.destroy();
+  }
+}

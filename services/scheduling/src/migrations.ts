@@ -1,0 +1,106 @@
+import type { Migration } from '@booking/platform';
+
+const LIVE = `status IN ('PENDING','CONFIRMED')`;
+
+/** The scheduling schema, in order. Never edit an applied migration; add a new one. */
+export const migrations: Migration[] = [
+  {
+    name: '0001_scheduling',
+    up: async (knex) => {
+      await knex.raw(`
+        CREATE TABLE providers (
+          id uuid PRIMARY KEY,
+          name text NOT NULL,
+          time_zone text NOT NULL,
+          slot_duration_minutes integer NOT NULL CHECK (slot_duration_minutes BETWEEN 5 AND 480),
+          working_hours jsonb NOT NULL,
+          date_overrides jsonb NOT NULL DEFAULT '{}',
+          buffer_before_minutes integer NOT NULL DEFAULT 0,
+          buffer_after_minutes integer NOT NULL DEFAULT 0,
+          minimum_notice_minutes integer NOT NULL DEFAULT 0,
+          booking_horizon_days integer NOT NULL DEFAULT 90,
+          price_minor bigint NOT NULL DEFAULT 0 CHECK (price_minor >= 0),
+          currency char(3) NOT NULL DEFAULT 'USD',
+          cancellation_policy jsonb NOT NULL,
+          contact jsonb NOT NULL DEFAULT '{}',
+          version integer NOT NULL DEFAULT 1,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          deleted_at timestamptz
+        );
+
+        CREATE TABLE blocked_times (
+          id uuid PRIMARY KEY,
+          provider_id uuid NOT NULL REFERENCES providers(id),
+          start_time timestamptz NOT NULL,
+          end_time timestamptz NOT NULL,
+          reason text NOT NULL CHECK (reason IN ('VACATION','BREAK','PERSONAL')),
+          note text,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          CHECK (end_time > start_time)
+        );
+        CREATE INDEX blocked_times_provider_range ON blocked_times USING gist (provider_id, tstzrange(start_time, end_time, '[)'));
+
+        -- The append-only event store: one stream per appointment (and per provider).
+        CREATE TABLE events (
+          position bigserial PRIMARY KEY,
+          event_id uuid NOT NULL UNIQUE,
+          stream_id uuid NOT NULL,
+          stream_type text NOT NULL,
+          version integer NOT NULL,
+          type text NOT NULL,
+          data jsonb NOT NULL,
+          correlation_id text,
+          occurred_at timestamptz NOT NULL,
+          UNIQUE (stream_id, version)
+        );
+
+        -- Projection of appointment streams, written in the same transaction as their events.
+        -- blocked_start/blocked_end include the buffers; the exclusion constraint guards them.
+        CREATE TABLE appointments (
+          id uuid PRIMARY KEY,
+          provider_id uuid NOT NULL REFERENCES providers(id),
+          client_id text NOT NULL,
+          start_time timestamptz NOT NULL,
+          end_time timestamptz NOT NULL,
+          blocked_start timestamptz NOT NULL,
+          blocked_end timestamptz NOT NULL,
+          status text NOT NULL CHECK (status IN ('PENDING','CONFIRMED','CANCELLED','COMPLETED','NO_SHOW')),
+          cancel_reason text,
+          price_minor bigint NOT NULL,
+          currency char(3) NOT NULL,
+          paid_minor bigint NOT NULL DEFAULT 0,
+          payment_id text,
+          fee_minor bigint NOT NULL DEFAULT 0,
+          refund_minor bigint NOT NULL DEFAULT 0,
+          hold_expires_at timestamptz,
+          policy jsonb NOT NULL,
+          client jsonb NOT NULL,
+          version integer NOT NULL,
+          created_at timestamptz NOT NULL,
+          updated_at timestamptz NOT NULL,
+          CHECK (end_time > start_time),
+          CHECK (blocked_start <= start_time AND blocked_end >= end_time),
+          CONSTRAINT appointments_no_overlap EXCLUDE USING gist (
+            provider_id WITH =, tstzrange(blocked_start, blocked_end, '[)') WITH &&
+          ) WHERE (${LIVE})
+        );
+        CREATE UNIQUE INDEX appointments_one_live_per_start ON appointments (provider_id, start_time) WHERE ${LIVE};
+        CREATE INDEX appointments_pending_expiry ON appointments (hold_expires_at) WHERE status = 'PENDING';
+        CREATE INDEX appointments_client ON appointments (client_id, start_time);
+        CREATE INDEX appointments_provider_start ON appointments (provider_id, start_time);
+
+        -- Idempotency-Key records, written in the transaction of the effect they guard.
+        CREATE TABLE idempotency_keys (
+          caller text NOT NULL,
+          key text NOT NULL,
+          request_hash text NOT NULL,
+          response_status integer NOT NULL,
+          response_body jsonb NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (caller, key)
+        );
+      `);
+    },
+  },
+];

@@ -1,0 +1,14 @@
+// Runs once per jest run: makes sure the real Kafka broker and Postgres the integration tests use
+// are there. Kafka is started here only when nobody started it (scripts/test.sh normally has).
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+
+module.exports = async function globalSetup() {
+  process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/booking_test';
+  if (!process.env.KAFKA_BROKERS) {
+    const script = path.join(__dirname, '..', 'infra', 'kafka', 'kafka.sh');
+    execFileSync('bash', [script, 'start'], { stdio: 'inherit' });
+    process.env.KAFKA_BROKERS = execFileSync('bash', [script, 'brokers']).toString().trim();
+    globalThis.__BOOKING_STARTED_KAFKA__ = true;
+  }
+};
