@@ -43,8 +43,8 @@ export async function prepareDatabase(databaseUrl: string, schema: string): Prom
       try {
         await adminClient.query(`CREATE DATABASE ${quoteIdent(database)}`);
       } catch (error) {
-        // Another service created it between our check and our create.
-        if ((error as { code?: string }).code !== '42P04') throw error;
+        // Another service created it between our check and our create (42P04, or 23505 when both raced).
+        if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
       }
     }
   } finally {
