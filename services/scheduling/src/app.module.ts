@@ -1,16 +1,44 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TOPICS } from '@booking/contracts';
 import { PlatformModule } from '@booking/platform';
+import { AdminHttpController } from './admin.http.controller';
+import { AppointmentsHttpController } from './appointments/appointments.http.controller';
+import { AppointmentsService, SCHEDULING_CONFIG } from './appointments/appointments.service';
+import { HoldExpiryJob } from './appointments/hold-expiry.job';
+import { PaymentEventsKafkaController } from './appointments/payment-events.kafka.controller';
+import { SlotsService } from './availability/slots.service';
 import { SchedulingConfig } from './config';
 import { migrations } from './migrations';
+import { ProvidersHttpController } from './providers/providers.http.controller';
+import { ProvidersService } from './providers/providers.service';
+import { Clock, SystemClock } from './shared/clock';
+import { EventStore } from './shared/event-store';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: SchedulingConfig): DynamicModule {
+  static forRoot(config: SchedulingConfig, clock: Clock = new SystemClock()): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        PlatformModule.forRoot({ service: 'scheduling', schema: 'scheduling', migrations, topics: [TOPICS.appointment, TOPICS.provider, TOPICS.payment], config }),
+        PlatformModule.forRoot({
+          service: 'scheduling',
+          schema: 'scheduling',
+          migrations,
+          topics: [TOPICS.appointment, TOPICS.provider, TOPICS.payment],
+          config,
+          poolMax: config.DB_POOL_MAX,
+        }),
+      ],
+      controllers: [ProvidersHttpController, AppointmentsHttpController, AdminHttpController],
+      providers: [
+        { provide: SCHEDULING_CONFIG, useValue: config },
+        { provide: Clock, useValue: clock },
+        EventStore,
+        ProvidersService,
+        SlotsService,
+        AppointmentsService,
+        PaymentEventsKafkaController,
+        HoldExpiryJob,
       ],
     };
   }

@@ -1,8 +1,14 @@
+import { z } from 'zod';
 import { baseConfigShape, loadConfig, portVariable } from '@booking/platform';
 
 export const schedulingConfigShape = {
   ...baseConfigShape,
   PORT: portVariable(3001),
+  /** An unpaid PENDING hold is cancelled (EXPIRED) after this long. */
+  HOLD_TTL_SECONDS: z.coerce.number().int().min(5).max(86400).default(900),
+  /** How often the expiry job looks for stale holds. */
+  EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 };
 
 export type SchedulingConfig = ReturnType<typeof loadSchedulingConfig>;

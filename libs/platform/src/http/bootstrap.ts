@@ -4,7 +4,21 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { BaseConfig } from '../config/config';
 import { Platform } from '../platform';
-import { ProblemFilter } from './problem';
+import type { NextFunction, Request, Response } from 'express';
+import { problem, ProblemFilter } from './problem';
+
+/** The body parser's own errors (bad JSON, too large, wrong charset) are the client's: answer them here. */
+function bodyParserErrors(error: { type?: string; status?: number; message?: string }, req: Request, res: Response, next: NextFunction): void {
+  if (!error?.type || typeof error.status !== 'number' || error.status >= 500) return next(error);
+  const body =
+    error.type === 'entity.parse.failed'
+      ? problem(400, 'MALFORMED_JSON', 'The request body is not valid JSON.')
+      : error.type === 'entity.too.large'
+        ? problem(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.')
+        : problem(error.status, 'UNREADABLE_BODY', error.message ?? 'The request body could not be read.');
+  body.instance = req.originalUrl;
+  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+}
 
 export type HttpSettings = Pick<BaseConfig, 'HTTP_HOST' | 'HTTP_BODY_LIMIT'> & { port: number };
 
@@ -13,6 +27,7 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
   const app = await NestFactory.create<NestExpressApplication>(module as Type, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(PinoNestLogger));
   app.useBodyParser('json', { limit: settings.HTTP_BODY_LIMIT, strict: true });
+  app.use(bodyParserErrors);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.useGlobalFilters(new ProblemFilter(app.get(Platform).logger));

@@ -64,8 +64,7 @@ export function problem(status: number, code: string, detail: string, extras: Pa
 }
 
 /**
- * Every error leaves as problem+json. Body-parser failures (bad JSON, too large) arrive as errors with a
- * status and are the client's fault; anything unknown is a 500 that is logged, with no internals exposed.
+ * Every error leaves as problem+json. Anything unknown is a 500 that is logged, with no internals exposed.
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -93,13 +92,6 @@ export class ProblemFilter implements ExceptionFilter {
           ? [(response as { message: unknown }).message].flat().join('; ')
           : exception.message;
       return problem(status, codes[status] ?? 'HTTP_ERROR', message);
-    }
-    const bodyError = exception as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string };
-    const status = bodyError?.statusCode ?? bodyError?.status;
-    if (typeof status === 'number' && status >= 400 && status < 500 && bodyError.expose !== false) {
-      if (bodyError.type === 'entity.parse.failed') return problem(400, 'MALFORMED_JSON', 'The request body is not valid JSON.');
-      if (bodyError.type === 'entity.too.large') return problem(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.');
-      return problem(status, codes[status] ?? 'BAD_REQUEST', bodyError.message ?? 'Bad request');
     }
     return problem(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL', 'An unexpected error occurred; it has been logged.');
   }

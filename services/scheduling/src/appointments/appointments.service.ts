@@ -1,0 +1,304 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { Knex } from 'knex';
+import {
+  AppointmentCommand,
+  AppointmentEvent,
+  AppointmentState,
+  appointmentDecider,
+  foldEvents,
+  toIsoUtc,
+} from '@booking/appointment-domain';
+import { appendToOutbox, Platform, ProblemError } from '@booking/platform';
+import { assertIanaZone } from '@booking/slot-engine';
+import { SchedulingConfig } from '../config';
+import { ProvidersService } from '../providers/providers.service';
+import { Clock } from '../shared/clock';
+import { EventStore, StoredEvent } from '../shared/event-store';
+import { toProblem } from '../shared/errors';
+import { AppointmentRow, appointmentResponse, AppointmentResponse, project } from './appointment.projection';
+import { BookAppointmentRequest, ListAppointmentsQuery } from './appointment.request';
+import { checkSlot } from './slot-check';
+import { toWireEvent } from './wire-events';
+
+export const SCHEDULING_CONFIG = Symbol('SCHEDULING_CONFIG');
+
+export type Idempotency = { caller: string; key: string };
+export type BookResult = { status: number; body: AppointmentResponse; replayed: boolean };
+
+type LiveState = Exclude<AppointmentState, { status: 'NONE' }>;
+
+/**
+ * Appointment commands. Each runs in one transaction: lock the appointment, fold its stream, let the
+ * pure decider decide, append the events with optimistic concurrency, update the projection (guarded
+ * by the exclusion constraint) and write the public events to the outbox.
+ */
+@Injectable()
+export class AppointmentsService {
+  private readonly knex: Knex;
+
+  constructor(
+    @Inject(Platform) private readonly platform: Platform,
+    @Inject(SCHEDULING_CONFIG) private readonly config: SchedulingConfig,
+    private readonly providers: ProvidersService,
+    private readonly events: EventStore,
+    private readonly clock: Clock,
+  ) {
+    this.knex = platform.knex;
+  }
+
+  async book(request: BookAppointmentRequest, idempotency?: Idempotency): Promise<BookResult> {
+    try {
+      assertIanaZone(request.client.timeZone, 'client.timeZone');
+    } catch (error) {
+      throw toProblem(error);
+    }
+    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    try {
+      return await this.knex.transaction(async (trx) => {
+        if (idempotency) {
+          const replay = await this.claimIdempotencyKey(trx, idempotency, requestHash);
+          if (replay) return replay;
+        }
+        const provider = await this.providers.get(request.providerId, trx).catch((error) => {
+          if (error instanceof ProblemError && error.getStatus() === 404) {
+            throw new ProblemError(422, 'UNKNOWN_PROVIDER', `providerId ${request.providerId} names no provider.`);
+          }
+          throw error;
+        });
+        const now = this.clock.now().getTime();
+        const start = Date.parse(request.start);
+        const end = await checkSlot(trx, provider, start, now, request.end ? Date.parse(request.end) : undefined);
+        const command: AppointmentCommand = {
+          type: 'RequestAppointment',
+          appointmentId: randomUUID(),
+          providerId: provider.id,
+          clientId: request.clientId,
+          start: toIsoUtc(start),
+          end: toIsoUtc(end),
+          bufferBeforeMinutes: provider.rules.bufferBeforeMinutes,
+          bufferAfterMinutes: provider.rules.bufferAfterMinutes,
+          price: provider.price,
+          policy: provider.cancellationPolicy,
+          client: {
+            timeZone: request.client.timeZone,
+            ...(request.client.email && { email: request.client.email }),
+            ...(request.client.phone && { phone: request.client.phone }),
+            ...(request.client.pushEndpoint && { pushToken: request.client.pushEndpoint }),
+            ...(request.client.locale && { locale: request.client.locale }),
+          },
+          providerSnapshot: {
+            displayName: provider.name,
+            timeZone: provider.rules.timezone,
+            ...(provider.contact.email && { email: provider.contact.email }),
+            ...(provider.contact.phone && { phone: provider.contact.phone }),
+          },
+          holdExpiresAt: toIsoUtc(now + this.config.HOLD_TTL_SECONDS * 1000),
+          at: toIsoUtc(now),
+        };
+        const state = await this.apply(trx, command, appointmentDecider.initialState(), {
+          paymentMethod: request.paymentMethod,
+        });
+        const body = await this.getWith(trx, state.appointmentId);
+        if (idempotency) {
+          await trx('idempotency_keys').insert({
+            caller: idempotency.caller,
+            key: idempotency.key,
+            request_hash: requestHash,
+            response_status: 201,
+            response_body: JSON.stringify(body),
+          });
+        }
+        return { status: 201, body, replayed: false };
+      });
+    } catch (error) {
+      throw toProblem(error);
+    }
+  }
+
+  /**
+   * Holds the key for this transaction. A concurrent request with the same key gets 409 at once; a
+   * finished one is replayed, or refused with 422 if its body differs.
+   */
+  private async claimIdempotencyKey(trx: Knex.Transaction, idempotency: Idempotency, hash: string): Promise<BookResult | undefined> {
+    const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS locked', [
+      `${idempotency.caller}\n${idempotency.key}`,
+    ]);
+    if (!rows[0].locked) {
+      throw new ProblemError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry later.');
+    }
+    const existing = await trx('idempotency_keys').where({ caller: idempotency.caller, key: idempotency.key }).first();
+    if (!existing) return undefined;
+    if (existing.request_hash !== hash) {
+      throw new ProblemError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.');
+    }
+    return { status: existing.response_status, body: existing.response_body, replayed: true };
+  }
+
+  /** Runs a command against an existing appointment; `trx` lets a consumer share its inbox transaction. */
+  async execute(appointmentId: string, makeCommand: (at: string) => AppointmentCommand, trx?: Knex.Transaction): Promise<LiveState> {
+    const run = async (t: Knex.Transaction) => {
+      const locked = await t('appointments').where({ id: appointmentId }).forUpdate().first('id');
+      const state = locked ? await this.load(t, appointmentId) : appointmentDecider.initialState();
+      return this.apply(t, makeCommand(toIsoUtc(this.clock.now().getTime())), state);
+    };
+    try {
+      return trx ? await run(trx) : await this.knex.transaction(run);
+    } catch (error) {
+      throw toProblem(error);
+    }
+  }
+
+  /**
+   * Moves a confirmed appointment to another slot of its provider in one transaction: the new slot is
+   * re-validated, and the projection update is guarded by the exclusion constraint, so the old slot
+   * is given up only if the new one is taken. Overlapping its own current slot is fine: a row never
+   * conflicts with itself.
+   */
+  async reschedule(appointmentId: string, newStart: number, by: 'CLIENT' | 'PROVIDER'): Promise<LiveState> {
+    try {
+      return await this.knex.transaction(async (trx) => {
+        const locked = await trx('appointments').where({ id: appointmentId }).forUpdate().first('provider_id');
+        if (!locked) throw new ProblemError(404, 'APPOINTMENT_NOT_FOUND', `No appointment with id ${appointmentId}.`);
+        const state = await this.load(trx, appointmentId);
+        const provider = await this.providers.get(locked.provider_id, trx);
+        const now = this.clock.now().getTime();
+        const newEnd = await checkSlot(trx, provider, newStart, now);
+        return this.apply(
+          trx,
+          { type: 'RescheduleAppointment', appointmentId, newStart: toIsoUtc(newStart), newEnd: toIsoUtc(newEnd), by, at: toIsoUtc(now) },
+          state,
+        );
+      });
+    } catch (error) {
+      throw toProblem(error);
+    }
+  }
+
+  private async load(db: Knex | Knex.Transaction, appointmentId: string): Promise<AppointmentState> {
+    const stored = await this.events.read<AppointmentEvent>(db, appointmentId);
+    return foldEvents(stored.map((e) => e.data));
+  }
+
+  private async apply(
+    trx: Knex.Transaction,
+    command: AppointmentCommand,
+    state: AppointmentState,
+    extra: Record<string, unknown> = {},
+  ): Promise<LiveState> {
+    const decided = appointmentDecider.decide(command, state);
+    if (decided.length === 0) {
+      if (state.status === 'NONE') throw new Error('decider returned no events for a new stream');
+      return state;
+    }
+    const now = this.clock.now();
+    const stored = await this.events.append(trx, command.appointmentId, 'appointment', state.version, decided, now);
+    const next = decided.reduce(appointmentDecider.evolve, state) as LiveState;
+    await project(trx, next, now.toISOString(), state.status === 'NONE');
+    await appendToOutbox(
+      trx,
+      this.platform.schema,
+      stored.map((event, i) => toWireEvent(event as StoredEvent<AppointmentEvent>, next, i === 0 ? withoutUndefined(extra) : {})),
+    );
+    return next;
+  }
+
+  async get(appointmentId: string): Promise<AppointmentResponse> {
+    return this.getWith(this.knex, appointmentId);
+  }
+
+  private async getWith(db: Knex | Knex.Transaction, appointmentId: string): Promise<AppointmentResponse> {
+    const row: AppointmentRow | undefined = await db('appointments').where({ id: appointmentId }).first();
+    if (!row) throw new ProblemError(404, 'APPOINTMENT_NOT_FOUND', `No appointment with id ${appointmentId}.`);
+    return appointmentResponse(row);
+  }
+
+  async history(appointmentId: string) {
+    const stored = await this.events.read<AppointmentEvent>(this.knex, appointmentId);
+    if (stored.length === 0) throw new ProblemError(404, 'APPOINTMENT_NOT_FOUND', `No appointment with id ${appointmentId}.`);
+    return stored.map((e) => ({ eventId: e.eventId, version: e.version, type: e.type, occurredAt: e.occurredAt, correlationId: e.correlationId, data: e.data }));
+  }
+
+  /** Keyset pagination on (start_time, id): stable under inserts, cheap on any page. */
+  async list(query: ListAppointmentsQuery) {
+    let after: { start: Date; id: string } | undefined;
+    if (query.cursor) {
+      const [start, id] = Buffer.from(query.cursor, 'base64url').toString('utf8').split('|');
+      if (!start || !id || Number.isNaN(Date.parse(start)) || !/^[0-9a-f-]{36}$/.test(id)) {
+        throw new ProblemError(400, 'INVALID_CURSOR', 'cursor is not one this API returned.');
+      }
+      after = { start: new Date(start), id };
+    }
+    const rows: AppointmentRow[] = await this.knex('appointments')
+      .modify((q) => {
+        if (query.providerId) q.where({ provider_id: query.providerId });
+        if (query.clientId) q.where({ client_id: query.clientId });
+        if (query.status) q.where({ status: query.status });
+        if (query.from) q.where('start_time', '>=', new Date(query.from));
+        if (query.to) q.where('start_time', '<', new Date(query.to));
+        if (after) q.whereRaw('(start_time, id) > (?, ?)', [after.start, after.id]);
+      })
+      .orderBy([{ column: 'start_time' }, { column: 'id' }])
+      .limit(query.limit + 1);
+    const items = rows.slice(0, query.limit).map(appointmentResponse);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > query.limit && last ? Buffer.from(`${last.start}|${last.id}`).toString('base64url') : null,
+    };
+  }
+
+  /**
+   * Cancels PENDING holds whose TTL passed. Rows are claimed with SKIP LOCKED, so any number of
+   * instances can sweep at once without blocking each other or a payment confirming the same row.
+   */
+  async expireHolds(batchSize = 100): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      const due: { id: string }[] = await trx('appointments')
+        .where({ status: 'PENDING' })
+        .where('hold_expires_at', '<=', this.clock.now())
+        .orderBy('hold_expires_at')
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked()
+        .select('id');
+      for (const { id } of due) {
+        await this.execute(id, (at) => ({ type: 'CancelAppointment', appointmentId: id, by: 'SYSTEM', reason: 'EXPIRED', at }), trx);
+      }
+      return due.length;
+    });
+  }
+
+  /** Rebuilds the appointments table from the event store, in one transaction. */
+  async rebuildProjections(): Promise<number> {
+    return this.knex.transaction(async (trx) => {
+      await trx('appointments').delete();
+      const streams: { stream_id: string; updated: Date }[] = await trx('events')
+        .where({ stream_type: 'appointment' })
+        .groupBy('stream_id')
+        .select('stream_id', trx.raw('max(occurred_at) AS updated'));
+      for (const { stream_id, updated } of streams) {
+        const state = await this.load(trx, stream_id);
+        if (state.status !== 'NONE') await project(trx, state, updated.toISOString(), true);
+      }
+      return streams.length;
+    });
+  }
+}
+
+function withoutUndefined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+}
+
+/** JSON with sorted keys, so the same body always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,89 @@
+import { OutgoingEvent } from '@booking/platform';
+import { TOPICS } from '@booking/contracts';
+import { AppointmentEvent, AppointmentState } from '@booking/appointment-domain';
+import { StoredEvent } from '../shared/event-store';
+
+type LiveState = Exclude<AppointmentState, { status: 'NONE' }>;
+
+/**
+ * The public form of a decider event: what other services read on `scheduling.appointment.v1`. Each
+ * carries the contacts and times consumers need, so none of them ever calls scheduling back.
+ */
+export function toWireEvent(stored: StoredEvent<AppointmentEvent>, state: LiveState, extra: Record<string, unknown> = {}): OutgoingEvent {
+  const event = stored.data;
+  const p = state.providerSnapshot;
+  const core = {
+    appointmentId: state.appointmentId,
+    providerId: state.providerId,
+    clientId: state.clientId,
+    start: state.start,
+    end: state.end,
+    client: {
+      timeZone: state.client.timeZone,
+      ...(state.client.locale && { locale: state.client.locale }),
+      ...(state.client.email && { email: state.client.email }),
+      ...(state.client.phone && { phone: state.client.phone }),
+      ...(state.client.pushToken && { pushEndpoint: state.client.pushToken }),
+    },
+    provider: {
+      timeZone: p?.timeZone ?? 'UTC',
+      ...(p?.displayName && { name: p.displayName }),
+      ...(p?.email && { email: p.email }),
+      ...(p?.phone && { phone: p.phone }),
+    },
+  };
+  let data: Record<string, unknown>;
+  switch (event.type) {
+    case 'AppointmentRequested':
+      data = { ...core, price: event.price, holdExpiresAt: event.holdExpiresAt, policy: event.policy, ...extra };
+      break;
+    case 'AppointmentConfirmed':
+      data = { ...core, paymentId: event.paymentId, amountMinor: event.paidMinor, currency: event.currency, reason: event.reason };
+      break;
+    case 'AppointmentCancelled':
+      data = {
+        ...core,
+        by: event.by,
+        reason: event.reason,
+        feeMinor: event.feeMinor,
+        refundMinor: event.refundMinor,
+        currency: event.currency,
+        paymentId: event.paymentId,
+      };
+      break;
+    case 'AppointmentRescheduled':
+      data = {
+        ...core,
+        previousStart: event.previousStart,
+        previousEnd: event.previousEnd,
+        free: event.free,
+        feeMinor: event.feeMinor,
+        creditMinor: event.creditMinor,
+        currency: event.currency,
+        paymentId: state.ledger.paymentId,
+      };
+      break;
+    case 'AppointmentCompleted':
+      data = { ...core, settledMinor: event.settledMinor, currency: event.currency };
+      break;
+    case 'AppointmentMarkedNoShow':
+      data = { ...core, refundMinor: event.refundMinor, forfeitedMinor: event.forfeitedMinor, currency: event.currency, paymentId: event.paymentId };
+      break;
+    case 'LatePaymentRefundRequested':
+      data = { appointmentId: state.appointmentId, paymentId: event.paymentId, amountMinor: event.amountMinor, currency: event.currency, reason: event.reason };
+      break;
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unknown event ${(unreachable as { type: string }).type}`);
+    }
+  }
+  return {
+    topic: TOPICS.appointment,
+    type: event.type,
+    aggregateId: state.appointmentId,
+    aggregateVersion: stored.version,
+    data,
+    occurredAt: stored.occurredAt,
+    eventId: stored.eventId,
+  };
+}

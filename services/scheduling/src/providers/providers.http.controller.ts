@@ -1,0 +1,73 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { parseRequest } from '@booking/platform';
+import { SlotsService } from '../availability/slots.service';
+import { slotsQuery } from '../availability/slots.request';
+import { mapErrors } from '../shared/errors';
+import { uuidParam } from '../shared/params';
+import { providerResponse } from './provider';
+import { addBlockedTimeRequest, createProviderRequest, listProvidersQuery, rangeQuery, updateProviderRequest } from './provider.request';
+import { ProvidersService } from './providers.service';
+
+@Controller('providers')
+export class ProvidersHttpController {
+  constructor(
+    private readonly providers: ProvidersService,
+    private readonly slotsService: SlotsService,
+  ) {}
+
+  @Post()
+  async create(@Body() body: unknown) {
+    const request = parseRequest(createProviderRequest, body);
+    return providerResponse(await mapErrors(() => this.providers.create(request)));
+  }
+
+  @Get()
+  async list(@Query() query: unknown) {
+    const q = parseRequest(listProvidersQuery, query, 'query');
+    const page = await this.providers.list(q.limit, q.cursor);
+    return { items: page.items.map(providerResponse), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  async get(@Param('id') id: string) {
+    return providerResponse(await this.providers.get(uuidParam(id, 'id')));
+  }
+
+  @Patch(':id')
+  async update(@Param('id') id: string, @Body() body: unknown) {
+    const providerId = uuidParam(id, 'id');
+    const request = parseRequest(updateProviderRequest, body);
+    return providerResponse(await mapErrors(() => this.providers.update(providerId, request)));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id') id: string) {
+    await this.providers.remove(uuidParam(id, 'id'));
+  }
+
+  @Post(':id/blocked-times')
+  async addBlockedTime(@Param('id') id: string, @Body() body: unknown) {
+    const providerId = uuidParam(id, 'id');
+    return this.providers.addBlockedTime(providerId, parseRequest(addBlockedTimeRequest, body));
+  }
+
+  @Get(':id/blocked-times')
+  async listBlockedTimes(@Param('id') id: string, @Query() query: unknown) {
+    const providerId = uuidParam(id, 'id');
+    const q = parseRequest(rangeQuery, query, 'query');
+    return { items: await this.providers.listBlockedTimes(providerId, q.from, q.to) };
+  }
+
+  @Delete(':id/blocked-times/:blockedId')
+  @HttpCode(204)
+  async removeBlockedTime(@Param('id') id: string, @Param('blockedId') blockedId: string) {
+    await this.providers.removeBlockedTime(uuidParam(id, 'id'), uuidParam(blockedId, 'blockedId'));
+  }
+
+  @Get(':id/slots')
+  async slots(@Param('id') id: string, @Query() query: unknown) {
+    const providerId = uuidParam(id, 'id');
+    return this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'));
+  }
+}

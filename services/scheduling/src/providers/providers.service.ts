@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { Knex } from 'knex';
+import { TOPICS } from '@booking/contracts';
+import { appendToOutbox, Platform, ProblemError } from '@booking/platform';
+import { parseProviderRules, ProviderRulesInput } from '@booking/slot-engine';
+import { Clock } from '../shared/clock';
+import { EventStore } from '../shared/event-store';
+import { Provider, providerFromRow, providerResponse, ProviderRow, providerToRow } from './provider';
+import {
+  AddBlockedTimeRequest,
+  CreateProviderRequest,
+  DEFAULT_CANCELLATION_POLICY,
+  UpdateProviderRequest,
+} from './provider.request';
+
+export type BlockedTime = { id: string; providerId: string; start: string; end: string; reason: string; note: string | null };
+
+const notFound = (id: string) => new ProblemError(404, 'PROVIDER_NOT_FOUND', `No provider with id ${id}.`);
+
+/**
+ * Providers, their rules and their blocked time. Every change is appended to the provider's stream in
+ * the event store and leaves through the outbox, in the transaction that makes it.
+ */
+@Injectable()
+export class ProvidersService {
+  private readonly knex: Knex;
+
+  constructor(
+    @Inject(Platform) private readonly platform: Platform,
+    private readonly events: EventStore,
+    private readonly clock: Clock,
+  ) {
+    this.knex = platform.knex;
+  }
+
+  private rulesInput(request: Partial<CreateProviderRequest>, base?: Provider): ProviderRulesInput {
+    const r = base?.rules;
+    return {
+      timezone: request.timeZone ?? r!.timezone,
+      slotDurationMinutes: request.slotDurationMinutes ?? r!.slotDurationMinutes,
+      workingHours: (request.workingHours ?? (base ? providerResponse(base).workingHours : undefined)) as ProviderRulesInput['workingHours'],
+      dateOverrides: (request.dateOverrides ?? (base ? providerResponse(base).dateOverrides : {})) as ProviderRulesInput['dateOverrides'],
+      bufferBeforeMinutes: request.bufferBeforeMinutes ?? r?.bufferBeforeMinutes ?? 0,
+      bufferAfterMinutes: request.bufferAfterMinutes ?? r?.bufferAfterMinutes ?? 0,
+      minimumNoticeMinutes: request.minimumNoticeMinutes ?? r?.minimumNoticeMinutes ?? 0,
+      bookingHorizonDays: request.bookingHorizonDays ?? r?.bookingHorizonDays ?? 90,
+    };
+  }
+
+  async create(request: CreateProviderRequest): Promise<Provider> {
+    const rules = parseProviderRules(this.rulesInput(request));
+    const id = request.id ?? randomUUID();
+    const provider = {
+      id,
+      name: request.name,
+      rules,
+      price: request.price ?? { amountMinor: 0, currency: 'USD' },
+      cancellationPolicy: request.cancellationPolicy ?? DEFAULT_CANCELLATION_POLICY,
+      contact: request.contact ?? {},
+      version: 1,
+    };
+    return this.knex.transaction(async (trx) => {
+      const inserted = await trx('providers').insert(providerToRow(provider)).onConflict('id').ignore().returning('*');
+      if (inserted.length === 0) throw new ProblemError(409, 'PROVIDER_EXISTS', `A provider with id ${id} already exists.`);
+      const created = providerFromRow(inserted[0]);
+      await this.record(trx, created, 'ProviderCreated', 0, providerResponse(created));
+      return created;
+    });
+  }
+
+  async get(id: string, db: Knex | Knex.Transaction = this.knex): Promise<Provider> {
+    const row: ProviderRow | undefined = await db('providers').where({ id }).whereNull('deleted_at').first();
+    if (!row) throw notFound(id);
+    return providerFromRow(row);
+  }
+
+  async list(limit: number, cursor?: string): Promise<{ items: Provider[]; nextCursor: string | null }> {
+    const rows: ProviderRow[] = await this.knex('providers')
+      .whereNull('deleted_at')
+      .modify((q) => (cursor ? q.where('id', '>', cursor) : q))
+      .orderBy('id')
+      .limit(limit + 1);
+    const items = rows.slice(0, limit).map(providerFromRow);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /** Changes apply to future bookings only: existing appointments keep the policy they snapshotted. */
+  async update(id: string, request: UpdateProviderRequest): Promise<Provider> {
+    return this.knex.transaction(async (trx) => {
+      const row: ProviderRow | undefined = await trx('providers').where({ id }).whereNull('deleted_at').forUpdate().first();
+      if (!row) throw notFound(id);
+      const current = providerFromRow(row);
+      const rules = parseProviderRules(this.rulesInput(request, current));
+      const next = {
+        ...current,
+        name: request.name ?? current.name,
+        rules,
+        price: request.price ?? current.price,
+        cancellationPolicy: request.cancellationPolicy ?? current.cancellationPolicy,
+        contact: request.contact ?? current.contact,
+        version: current.version + 1,
+      };
+      const [updated] = await trx('providers')
+        .where({ id })
+        .update({ ...providerToRow(next), updated_at: this.clock.now() })
+        .returning('*');
+      const provider = providerFromRow(updated);
+      await this.record(trx, provider, 'ProviderUpdated', current.version, { ...providerResponse(provider), changed: Object.keys(request) });
+      return provider;
+    });
+  }
+
+  /** Soft delete: the provider takes no new bookings; existing appointments stay as they are. */
+  async remove(id: string): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      const row: ProviderRow | undefined = await trx('providers').where({ id }).whereNull('deleted_at').forUpdate().first();
+      if (!row) throw notFound(id);
+      await trx('providers').where({ id }).update({ deleted_at: this.clock.now(), version: row.version + 1 });
+      await this.record(trx, providerFromRow(row), 'ProviderDeleted', row.version, { id });
+    });
+  }
+
+  async addBlockedTime(providerId: string, request: AddBlockedTimeRequest): Promise<BlockedTime> {
+    return this.knex.transaction(async (trx) => {
+      const provider = await this.lockProvider(trx, providerId);
+      const [row] = await trx('blocked_times')
+        .insert({
+          id: randomUUID(),
+          provider_id: providerId,
+          start_time: new Date(request.start),
+          end_time: new Date(request.end),
+          reason: request.reason,
+          note: request.note ?? null,
+        })
+        .returning('*');
+      const blocked = blockedFromRow(row);
+      await this.bumpVersion(trx, provider);
+      await this.record(trx, provider, 'BlockedTimeAdded', provider.version, blocked);
+      return blocked;
+    });
+  }
+
+  async removeBlockedTime(providerId: string, blockedId: string): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      const provider = await this.lockProvider(trx, providerId);
+      const deleted = await trx('blocked_times').where({ id: blockedId, provider_id: providerId }).delete().returning('*');
+      if (deleted.length === 0) throw new ProblemError(404, 'BLOCKED_TIME_NOT_FOUND', `No blocked time ${blockedId} for provider ${providerId}.`);
+      await this.bumpVersion(trx, provider);
+      await this.record(trx, provider, 'BlockedTimeRemoved', provider.version, blockedFromRow(deleted[0]));
+    });
+  }
+
+  async listBlockedTimes(providerId: string, from?: string, to?: string): Promise<BlockedTime[]> {
+    await this.get(providerId);
+    const rows = await this.knex('blocked_times')
+      .where({ provider_id: providerId })
+      .modify((q) => {
+        if (from) q.where('end_time', '>', new Date(from));
+        if (to) q.where('start_time', '<', new Date(to));
+      })
+      .orderBy('start_time')
+      .limit(1000);
+    return rows.map(blockedFromRow);
+  }
+
+  private async lockProvider(trx: Knex.Transaction, id: string): Promise<Provider> {
+    const row: ProviderRow | undefined = await trx('providers').where({ id }).whereNull('deleted_at').forUpdate().first();
+    if (!row) throw notFound(id);
+    return providerFromRow(row);
+  }
+
+  private async bumpVersion(trx: Knex.Transaction, provider: Provider): Promise<void> {
+    await trx('providers').where({ id: provider.id }).update({ version: provider.version + 1, updated_at: this.clock.now() });
+  }
+
+  private async record(trx: Knex.Transaction, provider: Provider, type: string, expectedVersion: number, data: object) {
+    const [stored] = await this.events.append(trx, provider.id, 'provider', expectedVersion, [{ type, ...data }], this.clock.now());
+    await appendToOutbox(trx, this.platform.schema, [
+      {
+        topic: TOPICS.provider,
+        type,
+        aggregateId: provider.id,
+        aggregateVersion: stored.version,
+        data: data as Record<string, unknown>,
+        occurredAt: stored.occurredAt,
+        eventId: stored.eventId,
+      },
+    ]);
+  }
+}
+
+function blockedFromRow(row: { id: string; provider_id: string; start_time: Date; end_time: Date; reason: string; note: string | null }): BlockedTime {
+  return {
+    id: row.id,
+    providerId: row.provider_id,
+    start: row.start_time.toISOString(),
+    end: row.end_time.toISOString(),
+    reason: row.reason,
+    note: row.note,
+  };
+}

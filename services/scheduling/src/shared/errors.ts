@@ -1,0 +1,53 @@
+import { AppointmentDomainError } from '@booking/appointment-domain';
+import { ProblemError } from '@booking/platform';
+import { SlotEngineValidationError } from '@booking/slot-engine';
+
+const SLOT_CONFLICT_CODES = new Set(['23P01', '40P01', '40001']);
+const SLOT_CONFLICT_CONSTRAINTS = new Set(['appointments_no_overlap', 'appointments_one_live_per_start']);
+
+/**
+ * A lost race for a slot, whichever way Postgres reports it: the exclusion constraint (23P01), the
+ * partial unique index (23505), or a deadlock / serialization failure between two conflicting inserts.
+ */
+export function isSlotConflict(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  if (!e?.code) return false;
+  if (SLOT_CONFLICT_CODES.has(e.code)) return true;
+  return e.code === '23505' && SLOT_CONFLICT_CONSTRAINTS.has(e.constraint ?? '');
+}
+
+export const slotUnavailable = () => new ProblemError(409, 'SLOT_UNAVAILABLE', 'Slot no longer available.');
+
+const domainStatus: Record<string, number> = {
+  NOT_FOUND: 404,
+  ALREADY_CANCELLED: 409,
+  ILLEGAL_TRANSITION: 409,
+  NOT_STARTED_YET: 409,
+  HOLD_NOT_EXPIRED: 409,
+  ALREADY_EXISTS: 409,
+  INVALID_COMMAND: 422,
+};
+
+/** Turns the errors of the domain, the slot engine and Postgres into problems a client can act on. */
+export function toProblem(error: unknown): unknown {
+  if (error instanceof ProblemError) return error;
+  if (isSlotConflict(error)) return slotUnavailable();
+  if (error instanceof SlotEngineValidationError) {
+    return new ProblemError(400, 'VALIDATION_FAILED', error.message, {
+      errors: error.issues.map((i) => ({ path: i.field, message: i.message })),
+    });
+  }
+  if (error instanceof AppointmentDomainError) {
+    const status = domainStatus[error.code] ?? 409;
+    return new ProblemError(status, error.code, error.message, { currentStatus: error.currentStatus });
+  }
+  return error;
+}
+
+export async function mapErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toProblem(error);
+  }
+}
