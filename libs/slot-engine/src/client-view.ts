@@ -1,0 +1,162 @@
+import { DateTime } from 'luxon';
+import { BusyRange, MAX_QUERY_DAYS, Slot, assertBusyRanges } from './compute-input';
+import { describeValue, invalid } from './errors';
+import { DAY_MS, LocalDate, localDateFromEpochDay, parseLocalDate } from './local-date';
+import { ProviderRules, assertNormalizedRules } from './provider-rules';
+import { computeValidatedSlots } from './slot-engine';
+import { assertIanaZone, localEpochDayOf, zoneOffsets } from './time-zone';
+
+/*
+ * Clients see slots in their own zone. A client "day" is the real-time span from the start of that date in
+ * the client's zone to the start of the next one; a slot belongs to the client date on which it STARTS.
+ * Because client and provider zones differ, one client date usually covers two provider dates
+ * (a Tokyo client's 2026-12-01 is 2026-11-30 10:00 → 2026-12-01 10:00 in New York).
+ */
+
+/** A slot for an API response: UTC instants plus the client's rendering. */
+export interface RenderedSlot {
+  /** `2026-12-01T14:00:00.000Z` (same form as `Date.prototype.toISOString`). */
+  readonly start: string;
+  readonly end: string;
+  readonly local: {
+    /** The client's IANA zone. */
+    readonly timeZone: string;
+    /** ISO-8601 with the client zone's offset at that instant, e.g. `2026-12-01T23:00:00.000+09:00`. */
+    readonly start: string;
+    readonly end: string;
+    /** The client-local date on which the slot starts, `yyyy-MM-dd`. */
+    readonly date: LocalDate;
+  };
+}
+
+function assertSlot(slot: Slot, field: string): void {
+  if (
+    typeof slot !== 'object' ||
+    slot === null ||
+    !Number.isFinite(slot.start) ||
+    !Number.isFinite(slot.end) ||
+    slot.end < slot.start
+  ) {
+    invalid(field, `must be a { start, end } epoch-millisecond slot; got ${describeValue(slot)}`);
+  }
+}
+
+/** Renders one slot for a client in `clientZone` (an IANA zone name). */
+export function renderSlot(slot: Slot, clientZone: string): RenderedSlot {
+  assertSlot(slot, 'slot');
+  assertIanaZone(clientZone, 'clientZone');
+  const start = DateTime.fromMillis(slot.start, { zone: clientZone });
+  const end = DateTime.fromMillis(slot.end, { zone: clientZone });
+  return {
+    start: new Date(slot.start).toISOString(),
+    end: new Date(slot.end).toISOString(),
+    local: {
+      timeZone: clientZone,
+      start: start.toISO() ?? '',
+      end: end.toISO() ?? '',
+      date: start.toISODate() ?? '',
+    },
+  };
+}
+
+/** `renderSlot` for each slot. */
+export function renderSlots(slots: readonly Slot[], clientZone: string): RenderedSlot[] {
+  assertIanaZone(clientZone, 'clientZone');
+  return slots.map((slot) => renderSlot(slot, clientZone));
+}
+
+/** The real-time span `[start, end)` of the local dates `from..to` (inclusive) in `zone`. */
+export function localDateSpan(from: LocalDate, to: LocalDate, zone: string): { start: number; end: number } {
+  const fromDay = parseLocalDate(from, 'from');
+  const toDay = parseLocalDate(to, 'to');
+  if (toDay < fromDay) invalid('to', `must not be before from (${from}); got ${to}`);
+  assertIanaZone(zone, 'zone');
+  const offsets = zoneOffsets(zone);
+  return { start: offsets.resolveWall(fromDay * DAY_MS), end: offsets.resolveWall((toDay + 1) * DAY_MS) };
+}
+
+/**
+ * The provider-local dates (provider zone) that overlap the client-local dates `from..to` (client zone),
+ * as an inclusive range to pass to `computeSlots`. For one client date it is usually two provider dates.
+ */
+export function providerDateRangeForClientDates(
+  from: LocalDate,
+  to: LocalDate,
+  clientZone: string,
+  providerZone: string,
+): { from: LocalDate; to: LocalDate } {
+  assertIanaZone(clientZone, 'clientZone');
+  assertIanaZone(providerZone, 'providerZone');
+  const span = localDateSpan(from, to, clientZone);
+  return {
+    from: localDateFromEpochDay(localEpochDayOf(span.start, providerZone)),
+    to: localDateFromEpochDay(localEpochDayOf(span.end - 1, providerZone)),
+  };
+}
+
+/**
+ * The provider-local dates covering one client-local date, in order. Example: a client in Asia/Tokyo asking for
+ * 2026-12-01 and a provider in America/New_York → `['2026-11-30', '2026-12-01']`.
+ */
+export function providerDatesForClientDate(clientDate: LocalDate, clientZone: string, providerZone: string): LocalDate[] {
+  const range = providerDateRangeForClientDates(clientDate, clientDate, clientZone, providerZone);
+  const out: LocalDate[] = [];
+  for (let day = parseLocalDate(range.from, 'from'); day <= parseLocalDate(range.to, 'to'); day++) {
+    out.push(localDateFromEpochDay(day));
+  }
+  return out;
+}
+
+/** The slots that start on one of the client-local dates `from..to` (inclusive) in `clientZone`. */
+export function filterToClientDates<T extends Slot>(slots: readonly T[], from: LocalDate, to: LocalDate, clientZone: string): T[] {
+  assertIanaZone(clientZone, 'clientZone');
+  const span = localDateSpan(from, to, clientZone);
+  return slots.filter((slot) => slot.start >= span.start && slot.start < span.end);
+}
+
+/** The slots whose start lies on `clientDate` in `clientZone`. */
+export function filterToClientDate<T extends Slot>(slots: readonly T[], clientDate: LocalDate, clientZone: string): T[] {
+  return filterToClientDates(slots, clientDate, clientDate, clientZone);
+}
+
+export interface ComputeClientSlotsInput {
+  readonly rules: ProviderRules;
+  readonly busy: readonly BusyRange[];
+  /** First client-local date (client zone), inclusive. */
+  readonly from: LocalDate;
+  /** Last client-local date (client zone), inclusive; at most 31 days in all. */
+  readonly to: LocalDate;
+  readonly clientZone: string;
+  readonly now: number;
+}
+
+/**
+ * `computeSlots` for a date range expressed in the CLIENT's zone: queries the provider dates that cover it
+ * (up to 31 client days may need 33 provider days; that is allowed here) and keeps the slots that start on
+ * the requested client dates.
+ */
+export function computeSlotsForClientDates(input: ComputeClientSlotsInput): Slot[] {
+  if (typeof input !== 'object' || input === null) invalid('(input)', `must be { rules, busy, from, to, clientZone, now }; got ${describeValue(input)}`);
+  assertNormalizedRules(input.rules);
+  const busy = assertBusyRanges(input.busy);
+  const clientFrom = parseLocalDate(input.from, 'from');
+  const clientTo = parseLocalDate(input.to, 'to');
+  if (clientTo < clientFrom) invalid('to', `must not be before from (${input.from}); got ${input.to}`);
+  if (clientTo - clientFrom + 1 > MAX_QUERY_DAYS) {
+    invalid('to', `the range ${input.from}..${input.to} spans ${clientTo - clientFrom + 1} days; at most ${MAX_QUERY_DAYS} days (inclusive) can be queried at once`);
+  }
+  if (typeof input.now !== 'number' || !Number.isFinite(input.now)) {
+    invalid('now', `must be a finite number of epoch milliseconds; got ${describeValue(input.now)}`);
+  }
+  assertIanaZone(input.clientZone, 'clientZone');
+  const span = localDateSpan(input.from, input.to, input.clientZone);
+  const providerZone = input.rules.timezone;
+  const slots = computeValidatedSlots({
+    rules: input.rules,
+    busy,
+    fromDay: localEpochDayOf(span.start, providerZone),
+    toDay: localEpochDayOf(span.end - 1, providerZone),
+    now: input.now,
+  });
+  return slots.filter((slot) => slot.start >= span.start && slot.start < span.end);
+}
