@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import {
   computeSlotsForClientDates,
   filterToClientDate,
@@ -96,5 +98,22 @@ describe('client dates vs provider dates', () => {
       computeSlotsForClientDates({ rules: rules(), busy: [], from: '2026-12-01', to: '2027-01-01', clientZone: 'Asia/Tokyo', now: LONG_AGO }),
     );
     expect(error.field).toBe('to');
+  });
+});
+
+describe('renderSlot agrees with luxon', () => {
+  const zones = ['Asia/Tokyo', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/St_Johns', 'UTC', 'Europe/London', 'America/Sao_Paulo'];
+  it('for random instants around DST changes in many zones', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.parse('1990-01-01'), max: Date.parse('2040-01-01') }), fc.constantFrom(...zones), (ms, zone) => {
+        const start = Math.floor(ms / 60_000) * 60_000;
+        const rendered = renderSlot({ start, end: start + 30 * 60_000 }, zone);
+        const luxonStart = DateTime.fromMillis(start, { zone });
+        expect(rendered.local.start).toBe(luxonStart.toISO());
+        expect(rendered.local.end).toBe(DateTime.fromMillis(start + 30 * 60_000, { zone }).toISO());
+        expect(rendered.local.date).toBe(luxonStart.toISODate());
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import { BusyRange, MAX_QUERY_DAYS, Slot, assertBusyRanges } from './compute-input';
 import { describeValue, invalid } from './errors';
 import { DAY_MS, LocalDate, localDateFromEpochDay, parseLocalDate } from './local-date';
@@ -45,24 +44,47 @@ function assertSlot(slot: Slot, field: string): void {
 export function renderSlot(slot: Slot, clientZone: string): RenderedSlot {
   assertSlot(slot, 'slot');
   assertIanaZone(clientZone, 'clientZone');
-  const start = DateTime.fromMillis(slot.start, { zone: clientZone });
-  const end = DateTime.fromMillis(slot.end, { zone: clientZone });
+  return renderValidSlot(slot, clientZone);
+}
+
+/**
+ * Rendering uses the zone's memoised offset index and plain string formatting rather than a luxon
+ * DateTime per instant: a 31-day answer has thousands of slots, and this is where its time went.
+ * The output is identical to luxon's `toISO()` (checked in the spec).
+ */
+function renderValidSlot(slot: Slot, clientZone: string): RenderedSlot {
+  const offsets = zoneOffsets(clientZone);
+  // luxon writes `Z` for the universal zone and `+00:00` for zones that merely sit at offset 0.
+  const universal = clientZone === 'UTC' || clientZone === 'Etc/UTC';
+  const isoWithOffset = universal ? (ms: number) => new Date(ms).toISOString() : isoWithZoneOffset;
+  const start = isoWithOffset(slot.start, offsets.offsetAt(slot.start));
   return {
     start: new Date(slot.start).toISOString(),
     end: new Date(slot.end).toISOString(),
     local: {
       timeZone: clientZone,
-      start: start.toISO() ?? '',
-      end: end.toISO() ?? '',
-      date: start.toISODate() ?? '',
+      start,
+      end: isoWithOffset(slot.end, offsets.offsetAt(slot.end)),
+      date: start.slice(0, 10),
     },
   };
+}
+
+function isoWithZoneOffset(epochMs: number, offsetMs: number): string {
+  const wall = new Date(epochMs + offsetMs).toISOString().slice(0, 23);
+  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
+  const hh = String(Math.floor(minutes / 60)).padStart(2, '0');
+  const mm = String(minutes % 60).padStart(2, '0');
+  return `${wall}${offsetMs < 0 ? '-' : '+'}${hh}:${mm}`;
 }
 
 /** `renderSlot` for each slot. */
 export function renderSlots(slots: readonly Slot[], clientZone: string): RenderedSlot[] {
   assertIanaZone(clientZone, 'clientZone');
-  return slots.map((slot) => renderSlot(slot, clientZone));
+  return slots.map((slot, i) => {
+    assertSlot(slot, `slots[${i}]`);
+    return renderValidSlot(slot, clientZone);
+  });
 }
 
 /** The real-time span `[start, end)` of the local dates `from..to` (inclusive) in `zone`. */

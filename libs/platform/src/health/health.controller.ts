@@ -10,6 +10,12 @@ export class HealthController {
     @Inject(Platform) private readonly platform: Platform,
   ) {}
 
+  /** A constant answer on the full HTTP stack: the anchor the benchmarks compare endpoints against. */
+  @Get('ping')
+  ping() {
+    return { pong: true };
+  }
+
   /** The process is up and its event loop answers. */
   @Get('live')
   @HealthCheck()

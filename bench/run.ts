@@ -1,0 +1,82 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { benchScheduling } from './scheduling.bench';
+import { runSlotEngineBench } from './slot-engine.bench';
+import { BenchRow, freshDatabase, ROOT, startService } from './lib';
+
+/**
+ * `npm run bench`: measures the platform against anchors taken in the same run on the same machine,
+ * prints one table, and writes it as JSON and Markdown under bench/results/. `--quick` keeps it short.
+ * Loads are bounded and stay on loopback.
+ */
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const resultsDir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const started = Date.now();
+  const rows: BenchRow[] = [];
+
+  const engine = await runSlotEngineBench({ quick });
+  rows.push({
+    section: 'slot engine',
+    name: '31 days, 500 busy ranges: queries/s',
+    value: Math.round(engine.engineOpsPerSec),
+    unit: 'ops/s',
+    anchorName: "design card's naive algorithm",
+    anchorValue: Math.round(engine.naiveOpsPerSec),
+    ratio: Math.round(engine.ratio * 10) / 10,
+    target: '≥ 20',
+    pass: engine.ratio >= 20,
+    note: `${engine.engineMsPerQuery.toFixed(3)} ms vs ${engine.naiveMsPerQuery.toFixed(3)} ms per query; cold zone cache ${engine.coldRatio.toFixed(1)}×`,
+  });
+
+  const databaseUrl = await freshDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/booking', 'booking_bench');
+  const env = {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+    KAFKA_NAMESPACE: `bench${Date.now().toString(36)}`,
+  };
+  const scheduling = await startService('scheduling', env);
+  try {
+    rows.push(...(await benchScheduling({ service: scheduling, databaseUrl, quick, resultsDir })));
+    rows.push({ section: 'memory', name: 'scheduling peak RSS under load', value: Math.round(scheduling.peakRssMb()), unit: 'MB', target: '≤ 150 MB', pass: scheduling.peakRssMb() <= 150 });
+  } finally {
+    await scheduling.stop();
+  }
+
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const report = { startedAt: new Date(started).toISOString(), seconds, quick, machine: machine(), rows };
+  writeFileSync(path.join(resultsDir, `${stamp}.json`), JSON.stringify(report, null, 2));
+  const markdown = toMarkdown(rows, report);
+  writeFileSync(path.join(resultsDir, `${stamp}.md`), markdown);
+  writeFileSync(path.join(resultsDir, 'latest.md'), markdown);
+  process.stdout.write(`\n${markdown}\n`);
+  const failed = rows.filter((r) => r.pass === false);
+  if (failed.length) process.stdout.write(`${failed.length} target(s) missed (see the table); correctness checks passed.\n`);
+}
+
+function machine() {
+  const os = require('node:os') as typeof import('node:os');
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+}
+
+function toMarkdown(rows: BenchRow[], report: { startedAt: string; seconds: number; quick: boolean; machine: object }): string {
+  const lines = [
+    `# Benchmark ${report.startedAt}${report.quick ? ' (quick)' : ''} — ${report.seconds} s — ${JSON.stringify(report.machine)}`,
+    '',
+    '| section | figure | value | anchor (same run) | ratio | target | ok | note |',
+    '|---|---|---:|---|---:|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.section} | ${r.name} | ${r.value} ${r.unit} | ${r.anchorName ? `${r.anchorName}: ${r.anchorValue}` : ''} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'NO'} | ${r.note ?? ''} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+main().catch((error) => {
+  process.stderr.write(`benchmark failed: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});
