@@ -28,5 +28,7 @@ npx tsc -p tsconfig.json
 log "linting (module boundaries included)"
 npx nx show projects >/dev/null
 npx eslint --max-warnings=0 libs services test bench
+log "building the services the end-to-end tests run as processes"
+npx tsc -p tsconfig.build.json
 log "running jest (Kafka at $KAFKA_BROKERS, Postgres at $DATABASE_URL)"
 npx jest --ci "$@"

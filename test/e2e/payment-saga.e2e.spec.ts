@@ -1,0 +1,109 @@
+import { eventually, TestEnvironment } from '@booking/platform/testing';
+import { http, nextMondayUtc, RunningService, startService } from '../support/platform';
+
+/**
+ * The booking saga across real processes: scheduling and payment, the real broker and Postgres.
+ * PENDING holds the slot; the payment's outcome confirms or cancels it; an unpaid hold expires; a
+ * payment that lands after its hold expired is refunded, so nobody is charged without an appointment.
+ */
+describe('booking and payment saga (scheduling + payment processes)', () => {
+  const env = new TestEnvironment();
+  let scheduling: RunningService;
+  let payment: RunningService;
+  let providerId: string;
+  const monday = nextMondayUtc(2).getTime();
+  let nextSlot = 0;
+  const slot = () => new Date(monday + 10 * 3_600_000 + nextSlot++ * 30 * 60_000).toISOString();
+
+  beforeAll(async () => {
+    [scheduling, payment] = await Promise.all([
+      startService('scheduling', env, { HOLD_TTL_SECONDS: '6', EXPIRY_SWEEP_INTERVAL_MS: '200', OUTBOX_POLL_INTERVAL_MS: '100' }),
+      startService('payment', env, {
+        PAYMENT_PROVIDER_LATENCY_MS: '0',
+        PAYMENT_PROVIDER_TIMEOUT_MS: '300',
+        PAYMENT_PROVIDER_MAX_ATTEMPTS: '2',
+        PAYMENT_DELAYED_SUCCESS_MS: '9000',
+        PAYMENT_SETTLEMENT_POLL_MS: '200',
+        OUTBOX_POLL_INTERVAL_MS: '100',
+      }),
+    ]);
+    const res = await http('POST', `${scheduling.url}/providers`, {
+      name: 'Paid clinic',
+      timeZone: 'UTC',
+      slotDurationMinutes: 30,
+      workingHours: Object.fromEntries(['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].map((d) => [d, ['00:00', '24:00']])),
+      bookingHorizonDays: 60,
+      price: { amountMinor: 5000, currency: 'USD' },
+    });
+    expect(res.status).toBe(201);
+    providerId = res.body.id;
+  }, 120000);
+
+  afterAll(async () => {
+    await Promise.all([scheduling?.stop(), payment?.stop()]);
+    await env.destroy();
+  });
+
+  const book = (start: string, paymentMethod?: string) =>
+    http('POST', `${scheduling.url}/appointments`, { providerId, clientId: 'client-1', start, client: { timeZone: 'Europe/Paris' }, paymentMethod });
+  const statusOf = async (id: string) => (await http('GET', `${scheduling.url}/appointments/${id}`)).body;
+  const until = (id: string, status: string, timeoutMs = 20000) =>
+    eventually(async () => {
+      const a = await statusOf(id);
+      return a.status === status ? a : undefined;
+    }, timeoutMs, `appointment ${id} to be ${status}`);
+  const payments = async (id: string) => (await http('GET', `${payment.url}/payments?appointmentId=${id}`)).body;
+
+  it('confirms a paid booking once the card is charged', async () => {
+    const booked = await book(slot(), 'tok_success');
+    expect(booked.status).toBe(201);
+    expect(booked.body.status).toBe('PENDING');
+    const confirmed = await until(booked.body.id, 'CONFIRMED');
+    expect(confirmed.paidMinor).toBe(5000);
+    const history = await http('GET', `${scheduling.url}/appointments/${booked.body.id}/events`);
+    expect(history.body.items.map((e: { type: string }) => e.type)).toEqual(['AppointmentRequested', 'AppointmentConfirmed']);
+  });
+
+  it('cancels on a declined card and frees the slot', async () => {
+    const start = slot();
+    const booked = await book(start, 'tok_decline');
+    const cancelled = await until(booked.body.id, 'CANCELLED');
+    expect(cancelled.cancellation).toMatchObject({ by: 'SYSTEM', reason: 'PAYMENT_FAILED' });
+    const again = await book(start, 'tok_success');
+    expect(again.status).toBe(201);
+    await until(again.body.id, 'CONFIRMED');
+  });
+
+  it('expires the hold when the gateway times out', async () => {
+    const booked = await book(slot(), 'tok_timeout');
+    const cancelled = await until(booked.body.id, 'CANCELLED', 30000);
+    expect(cancelled.cancellation).toMatchObject({ by: 'SYSTEM', reason: 'EXPIRED' });
+  });
+
+  it('refunds a payment that succeeds after its hold expired', async () => {
+    const booked = await book(slot(), 'tok_success_delayed');
+    const cancelled = await until(booked.body.id, 'CANCELLED', 30000);
+    expect(cancelled.cancellation.reason).toBe('EXPIRED');
+    const settled = await eventually(async () => {
+      const p = await payments(booked.body.id);
+      return p?.refunds?.length === 1 ? p : undefined;
+    }, 30000, 'the late payment to be refunded');
+    expect(settled.refunds[0].amountMinor).toBe(5000);
+    const history = await http('GET', `${scheduling.url}/appointments/${booked.body.id}/events`);
+    expect(history.body.items.map((e: { type: string }) => e.type)).toEqual(['AppointmentRequested', 'AppointmentCancelled', 'LatePaymentRefundRequested']);
+  });
+
+  it('refunds exactly the policy amount when a confirmed booking is cancelled, once', async () => {
+    const booked = await book(slot(), 'tok_success');
+    await until(booked.body.id, 'CONFIRMED');
+    const cancel = await http('POST', `${scheduling.url}/appointments/${booked.body.id}/cancel`, { by: 'CLIENT' });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body).toMatchObject({ status: 'CANCELLED', refundMinor: 5000, feeMinor: 0 });
+    expect((await http('POST', `${scheduling.url}/appointments/${booked.body.id}/cancel`, { by: 'CLIENT' })).status).toBe(409);
+    const settled = await eventually(async () => {
+      const p = await payments(booked.body.id);
+      return p?.refunds?.length ? p : undefined;
+    }, 20000, 'the refund');
+    expect(settled.refunds.map((r: { amountMinor: number }) => r.amountMinor)).toEqual([5000]);
+  });
+});
