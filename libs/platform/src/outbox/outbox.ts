@@ -60,16 +60,21 @@ export function buildEnvelope(event: OutgoingEvent): Envelope {
 export async function appendToOutbox(trx: Knex.Transaction, schema: string, events: OutgoingEvent[]): Promise<Envelope[]> {
   if (events.length === 0) return [];
   const envelopes = events.map(buildEnvelope);
-  await trx.withSchema(schema).table('outbox').insert(
-    envelopes.map((envelope, i) => ({
-      event_id: envelope.eventId,
-      topic: events[i].topic,
-      message_key: envelope.aggregateId,
-      event_type: envelope.type,
-      payload: envelope,
-    })),
-  );
-  await trx.raw('SELECT pg_notify(?, ?)', [outboxChannel(schema), '']);
+  const insert = trx
+    .withSchema(schema)
+    .table('outbox')
+    .insert(
+      envelopes.map((envelope, i) => ({
+        event_id: envelope.eventId,
+        topic: events[i].topic,
+        message_key: envelope.aggregateId,
+        event_type: envelope.type,
+        payload: envelope,
+      })),
+    )
+    .toSQL();
+  // One round trip: the rows and the NOTIFY that wakes the relay at commit.
+  await trx.raw(`WITH inserted AS (${insert.sql} RETURNING 1) SELECT pg_notify('${outboxChannel(schema)}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS once`, insert.bindings as Knex.RawBinding[]);
   return envelopes;
 }
 

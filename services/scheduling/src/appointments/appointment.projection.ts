@@ -62,6 +62,25 @@ export type AppointmentRow = {
   updated_at: Date;
 };
 
+/** The row a state projects to, as the database would return it (saves reading back what we wrote). */
+export function rowFromState(state: LiveState, updatedAt: Date): AppointmentRow {
+  const row = projectionRow(state, updatedAt.toISOString());
+  return {
+    ...row,
+    start_time: new Date(row.start_time),
+    end_time: new Date(row.end_time),
+    price_minor: String(row.price_minor),
+    paid_minor: String(row.paid_minor),
+    fee_minor: String(row.fee_minor),
+    refund_minor: String(row.refund_minor),
+    hold_expires_at: row.hold_expires_at ? new Date(row.hold_expires_at) : null,
+    policy: state.policy,
+    client: JSON.parse(row.client),
+    created_at: new Date(row.created_at),
+    updated_at: updatedAt,
+  };
+}
+
 /** What the API promises about an appointment; times in UTC plus the client's own zone. */
 export function appointmentResponse(row: AppointmentRow) {
   const zone = row.client.timeZone;

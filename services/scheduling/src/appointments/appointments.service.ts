@@ -16,7 +16,7 @@ import { ProvidersService } from '../providers/providers.service';
 import { Clock } from '../shared/clock';
 import { EventStore, StoredEvent } from '../shared/event-store';
 import { toProblem } from '../shared/errors';
-import { AppointmentRow, appointmentResponse, AppointmentResponse, project } from './appointment.projection';
+import { AppointmentRow, appointmentResponse, AppointmentResponse, project, rowFromState } from './appointment.projection';
 import { BookAppointmentRequest, ListAppointmentsQuery } from './appointment.request';
 import { checkSlot } from './slot-check';
 import { toWireEvent } from './wire-events';
@@ -96,10 +96,8 @@ export class AppointmentsService {
           holdExpiresAt: toIsoUtc(now + this.config.HOLD_TTL_SECONDS * 1000),
           at: toIsoUtc(now),
         };
-        const state = await this.apply(trx, command, appointmentDecider.initialState(), {
-          paymentMethod: request.paymentMethod,
-        });
-        const body = await this.getWith(trx, state.appointmentId);
+        const state = await this.apply(trx, command, appointmentDecider.initialState(), { paymentMethod: request.paymentMethod }, new Date(now));
+        const body = appointmentResponse(rowFromState(state, new Date(now)));
         if (idempotency) {
           await trx('idempotency_keys').insert({
             caller: idempotency.caller,
@@ -185,13 +183,13 @@ export class AppointmentsService {
     command: AppointmentCommand,
     state: AppointmentState,
     extra: Record<string, unknown> = {},
+    now: Date = this.clock.now(),
   ): Promise<LiveState> {
     const decided = appointmentDecider.decide(command, state);
     if (decided.length === 0) {
       if (state.status === 'NONE') throw new Error('decider returned no events for a new stream');
       return state;
     }
-    const now = this.clock.now();
     const stored = await this.events.append(trx, command.appointmentId, 'appointment', state.version, decided, now);
     const next = decided.reduce(appointmentDecider.evolve, state) as LiveState;
     await project(trx, next, now.toISOString(), state.status === 'NONE');
