@@ -1,0 +1,2 @@
+/** The Postgres schema the payment service owns; it touches no other. */
+export const PAYMENT_SCHEMA = 'payment';
