@@ -20,7 +20,9 @@ export function decodeEnvelope(value: Buffer | null): Envelope {
   if (!envelope.success) {
     throw new EnvelopeDecodeError(`invalid envelope: ${formatIssues(envelope.error.issues)}`);
   }
-  const schema = eventDataSchemas[envelope.data.type as keyof typeof eventDataSchemas];
+  const schema = Object.hasOwn(eventDataSchemas, envelope.data.type)
+    ? eventDataSchemas[envelope.data.type as keyof typeof eventDataSchemas]
+    : undefined;
   if (schema) {
     const data = schema.safeParse(envelope.data.data);
     if (!data.success) {
