@@ -106,4 +106,70 @@ describe('booking and payment saga (scheduling + payment processes)', () => {
     }, 20000, 'the refund');
     expect(settled.refunds.map((r: { amountMinor: number }) => r.amountMinor)).toEqual([5000]);
   });
+
+  it('charges the late fee when a confirmed booking is cancelled less than 24 h ahead', async () => {
+    const halfHour = 30 * 60_000;
+    const soon = new Date(Math.ceil((Date.now() + 2 * 3_600_000) / halfHour) * halfHour).toISOString();
+    const booked = await book(soon, 'tok_success');
+    expect(booked.status).toBe(201);
+    await until(booked.body.id, 'CONFIRMED');
+    const cancel = await http('POST', `${scheduling.url}/appointments/${booked.body.id}/cancel`, { by: 'CLIENT' });
+    expect(cancel.body).toMatchObject({ status: 'CANCELLED', feeMinor: 2500, refundMinor: 2500 });
+    const settled = await eventually(async () => {
+      const p = await payments(booked.body.id);
+      return p?.refunds?.length ? p : undefined;
+    }, 20000, 'the partial refund');
+    expect(settled.refunds.map((r: { amountMinor: number }) => r.amountMinor)).toEqual([2500]);
+  });
+
+  it('lets a reschedule and a new booking race for one slot: one winner, the loser unchanged, the money adds up', async () => {
+    const from = slot();
+    const target = slot();
+    const a = (await book(from, 'tok_success')).body;
+    await until(a.id, 'CONFIRMED');
+    const [moved, other] = await Promise.all([
+      http('POST', `${scheduling.url}/appointments/${a.id}/reschedule`, { start: target, by: 'CLIENT' }),
+      book(target, 'tok_success'),
+    ]);
+    const winners = [moved.status === 200, other.status === 201].filter(Boolean);
+    expect(winners).toHaveLength(1);
+    expect([moved.status, other.status]).toContain(409);
+    if (moved.status === 200) {
+      expect(other.body.code).toBe('SLOT_UNAVAILABLE');
+      expect(moved.body.start).toBe(target);
+      await eventually(async () => ((await payments(a.id))?.credits?.length ? true : undefined), 20000, 'the credit');
+    } else {
+      expect(moved.body.code).toBe('SLOT_UNAVAILABLE');
+      const unchanged = await statusOf(a.id);
+      expect(unchanged).toMatchObject({ start: from, status: 'CONFIRMED', version: a.version + 1 });
+      await until(other.body.id, 'CONFIRMED');
+    }
+    // Charges − refunds − retained fees = what each appointment still holds: its price (or credit) while
+    // confirmed, nothing once cancelled; retained equals the fees scheduling charged.
+    const knex = (await import('knex')).default({ client: 'pg', connection: env.databaseUrl });
+    try {
+      await eventually(async () => {
+        const { rows: pending } = await knex.raw(`SELECT count(*)::int AS n FROM scheduling.outbox`);
+        return pending[0].n === 0 ? true : undefined;
+      }, 20000, 'scheduling outbox drained');
+      const wrong = await eventually(async () => {
+        const { rows } = await knex.raw(`
+          SELECT a.id, a.status, a.price_minor, a.fee_minor, l.held_minor, l.retained_minor, l.credit_minor
+            FROM scheduling.appointments a
+            JOIN payment.appointment_ledger l ON l.appointment_id = a.id::text
+           WHERE (a.status IN ('CANCELLED', 'NO_SHOW') AND l.held_minor <> 0)
+              OR (a.status = 'CONFIRMED' AND l.held_minor <> COALESCE(l.credit_minor, a.price_minor))
+              OR l.retained_minor <> a.fee_minor`);
+        return rows.length === 0 ? rows : undefined;
+      }, 20000, 'the ledger to reconcile');
+      expect(wrong).toEqual([]);
+      const { rows: totals } = await knex.raw(`
+        SELECT (SELECT coalesce(sum(captured_minor - refunded_minor), 0)::int FROM payment.appointment_ledger) AS kept,
+               (SELECT coalesce(sum(CASE WHEN status = 'CONFIRMED' THEN price_minor ELSE 0 END) + sum(fee_minor), 0)::int
+                  FROM scheduling.appointments) AS owed`);
+      expect(totals[0].kept).toBe(totals[0].owed);
+    } finally {
+      await knex.destroy();
+    }
+  });
 });
