@@ -1,4 +1,4 @@
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { BaseConfig } from './config/config';
@@ -43,7 +43,13 @@ export class Platform {
       namespace: config.KAFKA_NAMESPACE,
       logger: this.logger,
     });
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn at every start.
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.relay = new OutboxRelay(this.knex, this.producer, this.logger, {
       databaseUrl: config.DATABASE_URL,
       schema: options.schema,

@@ -5,7 +5,15 @@ import { withCorrelation } from '../logging/correlation';
 import { PermanentEventError } from './errors';
 import { decodeEnvelope, EnvelopeDecodeError } from './codec';
 
-export type EventHandler = (event: Envelope, context: { topic: string; partition: number; offset: string }) => Promise<void>;
+export type EventContext = {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** kafkajs only heartbeats between messages: a handler that waits on something slow calls this. */
+  heartbeat: () => Promise<void>;
+};
+
+export type EventHandler = (event: Envelope, context: EventContext) => Promise<void>;
 
 export type ConsumerOptions = {
   groupId: string;
@@ -77,7 +85,7 @@ export class EventConsumer {
     for (let attempt = 1; ; attempt++) {
       try {
         await withCorrelation({ correlationId: event.correlationId, causationId: event.eventId }, () =>
-          handler(event, { topic, partition, offset: message.offset }),
+          handler(event, { topic, partition, offset: message.offset, heartbeat }),
         );
         return;
       } catch (error) {
