@@ -217,7 +217,7 @@ class Bench {
 
 export async function runReminderBench(opts: { quick?: boolean; databaseUrl?: string } = {}): Promise<ReminderBenchResult> {
   const rows = opts.quick ? 5_000 : 20_000;
-  const repetitions = opts.quick ? 1 : 3;
+  const repetitions = opts.quick ? 1 : 5;
   const url = new URL(opts.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/booking_bench');
   url.pathname = `/booking_reminder_bench_${randomBytes(4).toString('hex')}`;
   const bench = new Bench(url.toString());

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { benchSaga } from './saga.bench';
 import { benchScheduling } from './scheduling.bench';
 import { runSlotEngineBench } from './slot-engine.bench';
 import { BenchRow, freshDatabase, ROOT, startService } from './lib';
@@ -37,11 +38,17 @@ async function main(): Promise<void> {
     KAFKA_NAMESPACE: `bench${Date.now().toString(36)}`,
   };
   const scheduling = await startService('scheduling', env);
+  const payment = await startService('payment', { ...env, PAYMENT_PROVIDER_LATENCY_MS: '0', OUTBOX_POLL_INTERVAL_MS: '1000' });
+  const services = [scheduling, payment];
   try {
     rows.push(...(await benchScheduling({ service: scheduling, databaseUrl, quick, resultsDir })));
-    rows.push({ section: 'memory', name: 'scheduling peak RSS under load', value: Math.round(scheduling.peakRssMb()), unit: 'MB', target: '≤ 150 MB', pass: scheduling.peakRssMb() <= 150 });
+    rows.push(...(await benchSaga({ scheduling, brokers: env.KAFKA_BROKERS.split(','), namespace: env.KAFKA_NAMESPACE, databaseUrl, quick })));
+    for (const service of services) {
+      const rss = Math.round(service.peakRssMb());
+      rows.push({ section: 'memory', name: `${service.name} peak RSS (VmHWM) over the run`, value: rss, unit: 'MB', target: '≤ 150 MB', pass: rss <= 150 });
+    }
   } finally {
-    await scheduling.stop();
+    await Promise.all(services.map((s) => s.stop()));
   }
 
   const seconds = Math.round((Date.now() - started) / 1000);

@@ -34,7 +34,21 @@ export async function createHotProviders(service: RunningService, ids: string[])
  * transaction, on its own providers so both runs start from equally empty calendars.
  */
 function pgbenchScript(providers: number[]): string {
-  const payload = JSON.stringify({ type: 'AppointmentRequested', note: 'x'.repeat(700) }).replace(/'/g, "''");
+  // A valid envelope of a type no consumer handles, about as large as a real appointment event.
+  const payload = JSON.stringify({
+    eventId: '00000000-0000-4000-8000-00000000beef',
+    type: 'BenchmarkProbe',
+    schemaVersion: 1,
+    occurredAt: '2030-01-01T00:00:00.000Z',
+    aggregateId: 'pgbench',
+    aggregateVersion: 1,
+    correlationId: 'pgbench',
+    causationId: null,
+    data: { note: 'x'.repeat(650) },
+  })
+    // pgbench would read `:null` as a variable; a space after each key's colon keeps JSON valid and inert.
+    .replace(/":/g, '": ')
+    .replace(/'/g, "''");
   const pid = `('00000000-0000-4000-8000-0000000000' || lpad(:p::text, 2, '0'))::uuid`;
   const start = `('${new Date(BASE).toISOString()}'::timestamptz + :slot * interval '15 minutes')`;
   return [
@@ -45,7 +59,7 @@ function pgbenchScript(providers: number[]): string {
     `SELECT id FROM scheduling.blocked_times WHERE provider_id = ${pid} AND start_time < ${start} + interval '15 minutes' AND end_time > ${start} LIMIT 1;`,
     `INSERT INTO scheduling.events (event_id, stream_id, stream_type, version, type, data, occurred_at) VALUES (gen_random_uuid(), :aid::uuid, 'appointment', 1, 'AppointmentRequested', '${payload}'::jsonb, now()), (gen_random_uuid(), :aid::uuid, 'appointment', 2, 'AppointmentConfirmed', '${payload}'::jsonb, now()) RETURNING position, event_id;`,
     `INSERT INTO scheduling.appointments (id, provider_id, client_id, start_time, end_time, blocked_start, blocked_end, status, price_minor, currency, policy, client, version, created_at, updated_at) VALUES (:aid::uuid, ${pid}, 'pgbench', ${start}, ${start} + interval '15 minutes', ${start}, ${start} + interval '15 minutes', 'CONFIRMED', 0, 'USD', '{}', '{"timeZone":"UTC"}', 2, now(), now()) ON CONFLICT DO NOTHING;`,
-    `WITH inserted AS (INSERT INTO scheduling.outbox (event_id, topic, message_key, event_type, payload) VALUES (gen_random_uuid(), 'scheduling.appointment.v1', :aid, 'AppointmentRequested', '${payload}'::jsonb), (gen_random_uuid(), 'scheduling.appointment.v1', :aid, 'AppointmentConfirmed', '${payload}'::jsonb) RETURNING 1) SELECT pg_notify('scheduling_outbox', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS once;`,
+    `WITH inserted AS (INSERT INTO scheduling.outbox (event_id, topic, message_key, event_type, payload) VALUES (gen_random_uuid(), 'scheduling.appointment.v1', :aid, 'BenchmarkProbe', '${payload}'::jsonb), (gen_random_uuid(), 'scheduling.appointment.v1', :aid, 'BenchmarkProbe', '${payload}'::jsonb) RETURNING 1) SELECT pg_notify('scheduling_outbox', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS once;`,
     'END;',
     '',
   ].join('\n');

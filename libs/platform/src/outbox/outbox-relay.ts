@@ -14,7 +14,7 @@ export type OutboxRelayOptions = {
   batchSize?: number;
 };
 
-type OutboxRow = { id: string; topic: string; message_key: string; event_type: string; payload: Envelope };
+type OutboxRow = { id: string; event_id: string; topic: string; message_key: string; event_type: string; payload: Envelope };
 
 /**
  * Publishes outbox rows to Kafka. Exactly one relay per service is active (a session advisory lock);
@@ -82,7 +82,7 @@ export class OutboxRelay {
     const rows: OutboxRow[] = await this.knex
       .withSchema(this.options.schema)
       .table('outbox')
-      .select('id', 'topic', 'message_key', 'event_type', 'payload')
+      .select('id', 'event_id', 'topic', 'message_key', 'event_type', 'payload')
       .orderBy('id')
       .limit(this.options.batchSize ?? 500);
     if (rows.length === 0) return 0;
@@ -99,10 +99,12 @@ export class OutboxRelay {
         messages: list.map((row) => ({
           key: row.message_key,
           value: JSON.stringify(row.payload),
+          // Headers come from the row's own columns where possible: a malformed payload must still
+          // leave (and be dead-lettered by its consumers), never wedge the relay.
           headers: {
             [HEADER_EVENT_TYPE]: row.event_type,
-            [HEADER_EVENT_ID]: row.payload.eventId,
-            [HEADER_CORRELATION_ID]: row.payload.correlationId,
+            [HEADER_EVENT_ID]: row.event_id,
+            ...(typeof row.payload?.correlationId === 'string' && { [HEADER_CORRELATION_ID]: row.payload.correlationId }),
           },
         })),
       })),
