@@ -136,6 +136,20 @@ describe('platform: outbox → Kafka → consumer', () => {
     expect(rows).toHaveLength(1);
   });
 
+  it('publishes past an outbox row whose payload is not an envelope, so the relay never wedges', async () => {
+    await alpha.knex.withSchema('alpha').table('outbox').insert({
+      event_id: '00000000-0000-4000-8000-0000000000aa',
+      topic,
+      message_key: 'wedge',
+      event_type: 'ThingHappened',
+      payload: { not: 'an envelope' },
+    });
+    await emit('wedge', { value: 'after-bad-row' });
+    await eventually(async () => seen.some((e) => e.data.value === 'after-bad-row'), 20000, 'the event after the bad row');
+    const left = await alpha.knex.withSchema('alpha').table('outbox').count<{ count: string }[]>('* as count');
+    expect(Number(left[0].count)).toBe(0);
+  });
+
   async function producerSendRaw(envelope: Envelope) {
     await alpha.producer.send({ topic: alpha.topic(topic), messages: [{ key: envelope.aggregateId, value: JSON.stringify(envelope) }] });
   }
