@@ -24,7 +24,7 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
   KAFKA_BROKERS="$(bash infra/kafka/kafka.sh brokers)"
   export KAFKA_BROKERS
 fi
-cleanup() { [ -n "$started_kafka" ] && bash infra/kafka/kafka.sh stop || true; }
+cleanup() { [ -n "$started_kafka" ] && env -u KAFKA_BROKERS bash infra/kafka/kafka.sh stop || true; }
 trap cleanup EXIT
 
 node --enable-source-maps -r ./tools/register-paths.js dist/bench/run.js "$@"

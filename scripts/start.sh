@@ -23,7 +23,7 @@ stop_all() {
   log "stopping services"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "$started_kafka" ]; then bash infra/kafka/kafka.sh stop || true; fi
+  if [ -n "$started_kafka" ]; then env -u KAFKA_BROKERS bash infra/kafka/kafka.sh stop || true; fi
   log "stopped"
 }
 trap 'stop_all; exit 130' INT

@@ -20,7 +20,7 @@ if [ -z "${KAFKA_BROKERS:-}" ]; then
   KAFKA_BROKERS="$(bash infra/kafka/kafka.sh brokers)"
   export KAFKA_BROKERS
 fi
-cleanup() { [ -n "$started_kafka" ] && bash infra/kafka/kafka.sh stop || true; }
+cleanup() { [ -n "$started_kafka" ] && env -u KAFKA_BROKERS bash infra/kafka/kafka.sh stop || true; }
 trap cleanup EXIT
 
 log "type-checking"
