@@ -5,20 +5,18 @@
  *     queue is empty, in two forms: one statement, `WITH due AS (SELECT … WHERE status = 'SCHEDULED'
  *     AND fire_at <= $now ORDER BY fire_at LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … SET status =
  *     'DISPATCHED'`, and the usual two, `SELECT … FOR UPDATE SKIP LOCKED` then `UPDATE … WHERE id = ANY`.
- * (b) The service's dispatch rate: N `ReminderWorkers` loops (the production class, with its
- *     two-step claim, appointment check and outbox write) over the same number of rows in the same
- *     table, reseeded identically. Ratio = (b) / (a) for N = 1, 2, 4, batch size 100 throughout.
+ * (b) The service's dispatch rate: N `ReminderWorkers` loops (the production class: its claim
+ *     statement with the appointment check, then the ReminderDue outbox write) over the same number
+ *     of rows in the same table, reseeded identically. Ratio = (b) / (a) for N = 1, 2, 4, batch size
+ *     100 throughout.
  * (c) Firing lateness: reminders due 1-4 s in the future, workers on the real clock with the default
  *     500 ms poll interval; lateness = dispatched_at − fire_at, p50 / p99 / max.
  * Kafka is not involved: the relay is not running, so ReminderDue rows stay in the outbox (truncated
  * between runs). Rates are the median of the repetitions.
  *
- * Run (no ts-node needed), from the repository root:
- *   printf '{"extends":"%s/tsconfig.base.json","compilerOptions":{"outDir":"/tmp/reminderbench","rootDir":"%s","noEmit":false,"sourceMap":false,"types":["node"],"typeRoots":["%s/node_modules/@types"]},"files":["%s/bench/reminder.bench.ts"]}' "$PWD" "$PWD" "$PWD" "$PWD" > /tmp/reminderbench.tsconfig.json
- *   npx tsc -p /tmp/reminderbench.tsconfig.json
- *   NODE_PATH=$PWD/node_modules node -e "require('tsconfig-paths').register({baseUrl:'/tmp/reminderbench',
- *     paths:{'@booking/contracts':['libs/contracts/src/index'],'@booking/platform':['libs/platform/src/index']}});
- *     require('/tmp/reminderbench/bench/reminder.bench.js').main()" -- [--quick]
+ * Run from the repository root (the build compiles bench/ too; `--quick`: 5,000 rows, 3 repetitions):
+ *   npx tsc -p tsconfig.build.json && node -r ./tools/register-paths.js dist/bench/reminder.bench.js [--quick]
+ * or import `runReminderBench`.
  * DATABASE_URL picks the server (default postgres://postgres@127.0.0.1:5432/booking_bench).
  */
 import { randomBytes } from 'node:crypto';
@@ -217,7 +215,7 @@ class Bench {
 
 export async function runReminderBench(opts: { quick?: boolean; databaseUrl?: string } = {}): Promise<ReminderBenchResult> {
   const rows = opts.quick ? 5_000 : 20_000;
-  const repetitions = opts.quick ? 1 : 5;
+  const repetitions = opts.quick ? 3 : 5;
   const url = new URL(opts.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/booking_bench');
   url.pathname = `/booking_reminder_bench_${randomBytes(4).toString('hex')}`;
   const bench = new Bench(url.toString());
