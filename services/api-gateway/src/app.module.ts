@@ -1,15 +1,88 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { PlatformModule } from '@booking/platform';
+import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Platform, PlatformModule } from '@booking/platform';
+import { AppointmentsHttpController } from './appointments/appointments.http.controller';
+import { CallerGuard } from './auth/caller.guard';
+import { JsonBodyGuard } from './auth/json-body.guard';
+import { JwtVerifier } from './auth/jwt-verifier';
 import { ApiGatewayConfig } from './config';
+import { GatewayHealthHttpController } from './health/gateway-health.http.controller';
+import { IdempotencyRepository } from './idempotency/idempotency.repository';
+import { IdempotencySweepJob } from './idempotency/idempotency-sweep.job';
+import { IdempotentCommands } from './idempotency/idempotent-commands';
 import { migrations } from './migrations';
+import { ProvidersHttpController } from './providers/providers.http.controller';
+import { CallerRateLimiter } from './rate-limit/caller-rate-limiter';
+import { RedisConnection } from './rate-limit/redis.connection';
+import { SchedulingClient } from './upstream/scheduling.client';
 
+/** Opens and closes the gateway's own connections alongside the platform's. */
+class GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(RedisConnection) private readonly redis: RedisConnection,
+    @Inject(SchedulingClient) private readonly scheduling: SchedulingClient,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.redis.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.redis.close(), this.scheduling.close()]);
+  }
+}
+
+/**
+ * The API gateway: /v1 over scheduling (HTTP), bearer-JWT authentication and role-based
+ * authorization, per-caller rate limits in Redis, Idempotency-Keys in its own `gateway` schema.
+ */
 @Module({})
 export class AppModule {
   static forRoot(config: ApiGatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        PlatformModule.forRoot({ service: 'api-gateway', schema: 'gateway', migrations, topics: [], config }),
+      imports: [PlatformModule.forRoot({ service: 'api-gateway', schema: 'gateway', migrations, topics: [], config })],
+      // The gateway's health controller first, so its /health/ready (with Redis) answers instead of the platform's.
+      controllers: [GatewayHealthHttpController, ProvidersHttpController, AppointmentsHttpController],
+      providers: [
+        {
+          provide: JwtVerifier,
+          useFactory: () =>
+            new JwtVerifier({
+              issuer: config.JWT_ISSUER,
+              audience: config.JWT_AUDIENCE,
+              secret: config.JWT_SECRET,
+              publicKey: config.JWT_PUBLIC_KEY,
+              jwksUrl: config.JWT_JWKS_URL,
+              clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+            }),
+        },
+        { provide: RedisConnection, inject: [Platform], useFactory: (platform: Platform) => new RedisConnection(config.REDIS_URL, platform.logger) },
+        {
+          provide: CallerRateLimiter,
+          inject: [RedisConnection],
+          useFactory: (redis: RedisConnection) => new CallerRateLimiter(redis, config.RATE_LIMIT_PER_MINUTE, config.RATE_LIMIT_KEY_PREFIX),
+        },
+        {
+          provide: SchedulingClient,
+          inject: [Platform],
+          useFactory: (platform: Platform) =>
+            new SchedulingClient({ url: config.SCHEDULING_URL, timeoutMs: config.SCHEDULING_TIMEOUT_MS, connections: config.SCHEDULING_CONNECTIONS }, platform.logger),
+        },
+        { provide: IdempotencyRepository, inject: [Platform], useFactory: (platform: Platform) => new IdempotencyRepository(platform.knex) },
+        {
+          provide: IdempotentCommands,
+          inject: [IdempotencyRepository, Platform],
+          useFactory: (repository: IdempotencyRepository, platform: Platform) => new IdempotentCommands(repository, config.IDEMPOTENCY_LEASE_SECONDS, platform.logger),
+        },
+        {
+          provide: IdempotencySweepJob,
+          inject: [IdempotencyRepository, Platform],
+          useFactory: (repository: IdempotencyRepository, platform: Platform) =>
+            new IdempotencySweepJob(repository, config.IDEMPOTENCY_RETENTION_HOURS, platform.logger),
+        },
+        CallerGuard,
+        JsonBodyGuard,
+        GatewayLifecycle,
       ],
     };
   }

@@ -1,11 +1,14 @@
 import 'reflect-metadata';
-import { ConfigError, runService } from '@booking/platform';
-import { AppModule } from './app.module';
+import { ConfigError, Platform } from '@booking/platform';
 import { loadApiGatewayConfig } from './config';
+import { createGatewayApp } from './gateway-app';
 
 async function main(): Promise<void> {
   const config = loadApiGatewayConfig();
-  await runService(AppModule.forRoot(config), { ...config, port: config.PORT });
+  const app = await createGatewayApp(config);
+  await app.listen(config.PORT, config.HTTP_HOST);
+  const url = `http://${config.HTTP_HOST}:${config.PORT}`;
+  app.get(Platform).logger.info({ url, docs: `${url}/docs`, openapi: `${url}/openapi.json` }, 'api-gateway listening');
 }
 
 main().catch((error) => {

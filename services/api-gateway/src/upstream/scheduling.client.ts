@@ -1,0 +1,132 @@
+import { Pool } from 'undici';
+import type { Logger } from 'pino';
+import { z, ZodTypeAny } from 'zod';
+import { HEADER_CORRELATION_ID } from '@booking/contracts';
+import { currentCorrelation, ProblemError } from '@booking/platform';
+
+export type UpstreamRequest = {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
+
+export type UpstreamReply<T> = { status: number; headers: Record<string, string | string[] | undefined>; body: T };
+
+export type SchedulingClientOptions = { url: string; timeoutMs: number; connections: number };
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED']);
+// A keep-alive socket the server closed as we reused it: the request never reached the handler.
+const STALE_SOCKET = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+
+const upstreamProblem = z
+  .object({ code: z.string().min(1).max(100), detail: z.string().max(10_000), status: z.number().int() })
+  .passthrough();
+
+/**
+ * The scheduling service over HTTP: a keep-alive pool, a whole-request timeout, the correlation id
+ * on every call. Replies are checked against the schema this API promises; a reply that breaks it is
+ * a 502 (logged), never passed on. Scheduling's 4xx problems pass through with their status and code.
+ */
+export class SchedulingClient {
+  private readonly pool: Pool;
+
+  constructor(
+    private readonly options: SchedulingClientOptions,
+    private readonly logger: Logger,
+  ) {
+    this.pool = new Pool(options.url, {
+      connections: options.connections,
+      keepAliveTimeout: 4000,
+      connectTimeout: Math.min(options.timeoutMs, 2000),
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  }
+
+  /** Sends a request and returns a 2xx reply parsed by `schema` (204s carry no body); anything else becomes a problem. */
+  async call<S extends ZodTypeAny>(request: UpstreamRequest, schema: S): Promise<UpstreamReply<z.infer<S>>> {
+    const reply = await this.send(request);
+    if (reply.status >= 200 && reply.status < 300) {
+      const parsed = schema.safeParse(reply.body);
+      if (parsed.success) return { ...reply, body: parsed.data };
+      this.logger.error(
+        { method: request.method, path: request.path, status: reply.status, issues: parsed.error.issues.slice(0, 10) },
+        'scheduling reply does not match the schema the gateway promises',
+      );
+      throw new ProblemError(502, 'UPSTREAM_CONTRACT_VIOLATION', 'The scheduling service answered with a response this API does not promise; it has been logged.');
+    }
+    throw this.toProblem(request, reply);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async send(request: UpstreamRequest, attempt = 1): Promise<UpstreamReply<unknown>> {
+    const correlationId = currentCorrelation()?.correlationId;
+    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    if (correlationId) headers[HEADER_CORRELATION_ID] = correlationId;
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const response = await this.pool.request({
+        method: request.method,
+        path: request.path + queryString(request.query),
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, body: parseJson(text) };
+    } catch (error) {
+      const code = errorCode(error);
+      if (request.method === 'GET' && attempt === 1 && STALE_SOCKET.has(code)) return this.send(request, 2);
+      if (TIMED_OUT.has(code) || (error as Error)?.name === 'TimeoutError') {
+        this.logger.warn({ method: request.method, path: request.path, code }, 'scheduling timed out');
+        throw new ProblemError(504, 'SCHEDULING_TIMEOUT', `The scheduling service did not answer within ${this.options.timeoutMs} ms.`);
+      }
+      if (UNREACHABLE.has(code)) {
+        this.logger.warn({ method: request.method, path: request.path, code }, 'scheduling unreachable');
+        throw new ProblemError(503, 'SCHEDULING_UNAVAILABLE', 'The scheduling service is unavailable; retry shortly.');
+      }
+      throw error;
+    }
+  }
+
+  private toProblem(request: UpstreamRequest, reply: UpstreamReply<unknown>): ProblemError {
+    if (reply.status >= 400 && reply.status < 500) {
+      const parsed = upstreamProblem.safeParse(reply.body);
+      if (parsed.success) {
+        const { type: _type, title: _title, status: _status, instance: _instance, code, detail, ...extensions } = parsed.data;
+        return new ProblemError(reply.status, code, detail, extensions);
+      }
+    }
+    this.logger.error({ method: request.method, path: request.path, status: reply.status, body: reply.body }, 'scheduling failed');
+    if (reply.status === 503) return new ProblemError(503, 'SCHEDULING_UNAVAILABLE', 'The scheduling service is unavailable; retry shortly.');
+    return new ProblemError(502, 'SCHEDULING_FAILED', 'The scheduling service failed to answer this request; it has been logged.');
+  }
+}
+
+function queryString(query: UpstreamRequest['query']): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function errorCode(error: unknown): string {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e?.code ?? e?.cause?.code ?? '';
+}
