@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { benchGateway, gatewayBenchEnv } from './gateway.bench';
+import { runReminderBench } from './reminder.bench';
 import { benchSaga } from './saga.bench';
 import { benchScheduling } from './scheduling.bench';
 import { runSlotEngineBench } from './slot-engine.bench';
@@ -39,9 +41,14 @@ async function main(): Promise<void> {
   };
   const scheduling = await startService('scheduling', env);
   const payment = await startService('payment', { ...env, PAYMENT_PROVIDER_LATENCY_MS: '0', OUTBOX_POLL_INTERVAL_MS: '1000' });
-  const services = [scheduling, payment];
+  const gatewaySetup = gatewayBenchEnv(scheduling.url);
+  const gateway = await startService('api-gateway', { ...env, ...gatewaySetup.env });
+  const services = [scheduling, payment, gateway];
   try {
-    rows.push(...(await benchScheduling({ service: scheduling, databaseUrl, quick, resultsDir })));
+    const schedulingRows = await benchScheduling({ service: scheduling, databaseUrl, quick, resultsDir });
+    rows.push(...schedulingRows);
+    const rawPostgresTps = schedulingRows.find((r) => r.anchorName?.startsWith('pgbench'))?.anchorValue;
+    rows.push(...(await benchGateway({ gateway, token: gatewaySetup.token, quick, rawPostgresTps, scheduling })));
     rows.push(...(await benchSaga({ scheduling, brokers: env.KAFKA_BROKERS.split(','), namespace: env.KAFKA_NAMESPACE, databaseUrl, quick })));
     for (const service of services) {
       const rss = Math.round(service.peakRssMb());
@@ -49,6 +56,33 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(services.map((s) => s.stop()));
+  }
+
+  const reminders = await runReminderBench({ quick, databaseUrl: process.env.DATABASE_URL });
+  for (const t of reminders.throughput) {
+    rows.push({
+      section: 'reminder',
+      name: `dispatch with ${t.workers} worker(s), ${reminders.rows} due reminders`,
+      value: Math.round(t.dispatchPerSec),
+      unit: 'reminders/s',
+      anchorName: 'raw SKIP LOCKED claim, same table',
+      anchorValue: Math.round(t.rawPerSec),
+      ratio: Math.round(t.ratio * 100) / 100,
+      target: '≥ 0.5',
+      pass: t.ratio >= 0.5,
+      note: `vs two-statement claim ${Math.round(t.rawTwoStepPerSec)}/s: ${t.ratioTwoStep.toFixed(2)}`,
+    });
+  }
+  for (const l of reminders.lateness) {
+    rows.push({
+      section: 'reminder',
+      name: `firing lateness p99, ${l.workers} worker(s), ${l.reminders} reminders`,
+      value: l.p99Ms,
+      unit: 'ms',
+      target: '≤ 2000 ms',
+      pass: l.p99Ms <= 2000,
+      note: `p50 ${l.p50Ms} ms, max ${l.maxMs} ms, poll ${reminders.pollIntervalMs} ms`,
+    });
   }
 
   const seconds = Math.round((Date.now() - started) / 1000);

@@ -39,6 +39,8 @@ export KAFKA_BROKERS
 
 declare -A ports=([scheduling]="${SCHEDULING_PORT:-3001}" [payment]="${PAYMENT_PORT:-3002}"
   [notification]="${NOTIFICATION_PORT:-3003}" [reminder]="${REMINDER_PORT:-3004}" [api-gateway]="${GATEWAY_PORT:-3000}")
+# Small young generation and a capped old space keep each service near 100-150 MB RSS under load.
+export NODE_OPTIONS="${NODE_OPTIONS:---max-semi-space-size=2 --max-old-space-size=96}"
 export SCHEDULING_URL="${SCHEDULING_URL:-http://127.0.0.1:${ports[scheduling]}}"
 
 for service in scheduling payment notification reminder api-gateway; do

@@ -69,7 +69,7 @@ export class Platform {
   async start(): Promise<void> {
     const { config, schema } = this.options;
     await prepareDatabase(config.DATABASE_URL, schema);
-    const applied = await migrate(this.knex, schema, [outboxMigration(schema), ...this.options.migrations]);
+    const applied = await migrate(this.knex, schema, [outboxMigration(schema), ...this.options.migrations], config.DATABASE_URL);
     if (applied.length) this.logger.info({ applied }, 'migrations applied');
     await this.producer.connect();
     const admin = this.kafka.admin();

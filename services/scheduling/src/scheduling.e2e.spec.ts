@@ -173,6 +173,7 @@ describe('scheduling service (e2e)', () => {
       ['with the wrong end', { start: '2030-03-05T14:00:00Z', end: '2030-03-05T15:00:00Z' }, 422, 'SLOT_LENGTH_MISMATCH'],
       ['with end before start', { start: '2030-03-05T14:00:00Z', end: '2030-03-05T13:00:00Z' }, 422, 'SLOT_LENGTH_MISMATCH'],
       ['with a malformed date', { start: '2030-03-05 14:00' }, 400, 'VALIDATION_FAILED'],
+      ['with an impossible offset', { start: '2030-03-05T14:00:00+25:00' }, 400, 'VALIDATION_FAILED'],
       ['with an invalid client zone', { client: { timeZone: 'JST' } }, 400, 'VALIDATION_FAILED'],
       ['with an unknown provider', { providerId: '5b3c2b1e-0000-4000-8000-000000000000' }, 422, 'UNKNOWN_PROVIDER'],
       ['with a wrong type', { clientId: 42 }, 400, 'VALIDATION_FAILED'],

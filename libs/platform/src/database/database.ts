@@ -78,7 +78,22 @@ export function createKnex(databaseUrl: string, schema: string, poolMax = 10): K
 }
 
 /** Runs a service's migrations, kept in code so the same list works from source, from dist and in tests. */
-export async function migrate(knex: Knex, schema: string, migrations: readonly Migration[]): Promise<string[]> {
+export async function migrate(knex: Knex, schema: string, migrations: readonly Migration[], databaseUrl?: string): Promise<string[]> {
+  // Two instances starting together on an empty schema would race on knex's own tables: a session
+  // advisory lock lets one migrate while the other waits, then finds nothing to do.
+  const lock = databaseUrl ? new Client({ connectionString: databaseUrl }) : undefined;
+  if (lock) {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`migrate:${schema}`]);
+  }
+  try {
+    return await runMigrations(knex, schema, migrations);
+  } finally {
+    await lock?.end();
+  }
+}
+
+async function runMigrations(knex: Knex, schema: string, migrations: readonly Migration[]): Promise<string[]> {
   const source: Knex.MigrationSource<Migration> = {
     getMigrations: async () => [...migrations],
     getMigrationName: (m) => m.name,

@@ -36,6 +36,10 @@ const titles: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  408: 'Request Timeout',
+  502: 'Bad Gateway',
+  504: 'Gateway Timeout',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { instant } from '../shared/instant';
 
-const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 instant with an offset, e.g. 2026-12-01T14:00:00Z' });
 
 export const clientContactRequest = z
   .object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instant } from '../shared/instant';
 
 const money = z
   .object({
@@ -64,7 +65,6 @@ export const updateProviderRequest = z
 export type CreateProviderRequest = z.infer<typeof createProviderRequest>;
 export type UpdateProviderRequest = z.infer<typeof updateProviderRequest>;
 
-const instant = z.string().datetime({ offset: true, message: 'must be an ISO 8601 instant with an offset, e.g. 2026-12-01T09:00:00Z' });
 
 export const addBlockedTimeRequest = z
   .object({
