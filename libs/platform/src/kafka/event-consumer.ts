@@ -48,7 +48,7 @@ export class EventConsumer {
 
   async start(): Promise<void> {
     const o = this.options;
-    this.consumer = this.kafka.consumer({
+    const consumer = this.kafka.consumer({
       groupId: o.groupId,
       sessionTimeout: o.sessionTimeoutMs ?? 10000,
       heartbeatInterval: Math.min(3000, Math.floor((o.sessionTimeoutMs ?? 10000) / 3)),
@@ -56,15 +56,16 @@ export class EventConsumer {
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     this.running = true;
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
         await this.process(topic, partition, message, heartbeat);
-        await this.consumer!.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
       },
     });
   }

@@ -57,11 +57,13 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
+    const listener = this.listener;
+    if (!listener) return;
     const lockKey = `outbox-relay:${this.options.schema}`;
     while (!this.stopped) {
       try {
         if (!this.leader) {
-          const { rows } = await this.listener!.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey]);
+          const { rows } = await listener.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey]);
           this.leader = rows[0].locked === true;
           if (this.leader) this.logger.info({ schema: this.options.schema }, 'outbox relay is active');
         }

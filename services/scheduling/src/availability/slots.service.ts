@@ -24,8 +24,9 @@ export class SlotsService {
     return mapErrors(async () => {
       const provider = await this.providers.get(providerId);
       const zone = query.timeZone ?? provider.rules.timezone;
-      const from = query.date ?? query.from!;
-      const to = query.date ?? query.to!;
+      // The request schema guarantees either date, or both from and to.
+      const from = query.date ?? query.from ?? '';
+      const to = query.date ?? query.to ?? '';
       // Validates the zone and dates before any query; also gives the real-time span to load.
       const span = localDateSpan(from, to, zone);
       if (span.end - span.start > 32 * 86_400_000) {

@@ -34,11 +34,12 @@ export class ProvidersService {
     this.knex = platform.knex;
   }
 
+  /** The rules input of a create (no base) or of an update over the current provider (base). */
   private rulesInput(request: Partial<CreateProviderRequest>, base?: Provider): ProviderRulesInput {
     const r = base?.rules;
     return {
-      timezone: request.timeZone ?? r!.timezone,
-      slotDurationMinutes: request.slotDurationMinutes ?? r!.slotDurationMinutes,
+      timezone: (request.timeZone ?? r?.timezone) as string,
+      slotDurationMinutes: (request.slotDurationMinutes ?? r?.slotDurationMinutes) as number,
       workingHours: (request.workingHours ?? (base ? providerResponse(base).workingHours : undefined)) as ProviderRulesInput['workingHours'],
       dateOverrides: (request.dateOverrides ?? (base ? providerResponse(base).dateOverrides : {})) as ProviderRulesInput['dateOverrides'],
       bufferBeforeMinutes: request.bufferBeforeMinutes ?? r?.bufferBeforeMinutes ?? 0,
