@@ -8,6 +8,9 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ensure_node_modules
+# The quick start is a development run: services fill in documented development defaults (the gateway's
+# development JWT secret, Twilio placeholders) that they refuse in production.
+export NODE_ENV="${NODE_ENV:-development}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/booking}"
 ensure_postgres "$DATABASE_URL"
 
@@ -43,23 +46,27 @@ declare -A ports=([scheduling]="${SCHEDULING_PORT:-3001}" [payment]="${PAYMENT_P
 export NODE_OPTIONS="${NODE_OPTIONS:---max-semi-space-size=2 --max-old-space-size=96}"
 export SCHEDULING_URL="${SCHEDULING_URL:-http://127.0.0.1:${ports[scheduling]}}"
 
+declare -A service_pids
 for service in scheduling payment notification reminder api-gateway; do
   PORT="${ports[$service]}" node --enable-source-maps -r ./tools/register-paths.js \
     "dist/services/$service/src/main.js" &
   pids+=("$!")
+  service_pids[$service]="$!"
 done
 
 wait_ready() {
-  local service="$1" port="$2" deadline=$((SECONDS + 90))
+  local service="$1" port="$2" pid="$3" deadline=$((SECONDS + 90))
   until curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || die "$service exited during start-up (see its log lines above)"
     [ "$SECONDS" -lt "$deadline" ] || die "$service did not become ready on port $port within 90 s"
     sleep 0.5
   done
   log "$service ready on http://127.0.0.1:$port (Postgres and Kafka ready)"
 }
-for service in scheduling payment notification reminder api-gateway; do wait_ready "$service" "${ports[$service]}"; done
+for service in scheduling payment notification reminder api-gateway; do wait_ready "$service" "${ports[$service]}" "${service_pids[$service]}"; done
 
 log "platform is up. API gateway: http://127.0.0.1:${ports[api-gateway]}/v1  (docs: http://127.0.0.1:${ports[api-gateway]}/docs)"
+log "development token for the gateway: see services/api-gateway/README.md (Authentication)"
 log "press Ctrl-C to stop"
 wait -n "${pids[@]}" || true
 log "a service exited; stopping the rest"

@@ -22,6 +22,8 @@ describe('npm start (scripts/start.sh)', () => {
       detached: true,
       env: {
         ...process.env,
+        // A newcomer's shell, not jest's NODE_ENV=test.
+        NODE_ENV: '',
         KAFKA_BROKERS: '',
         KAFKA_PORT: String(base),
         KAFKA_CONTROLLER_PORT: String(base + 1),
@@ -58,18 +60,21 @@ describe('npm start (scripts/start.sh)', () => {
     expect(mains).toHaveLength(5);
     const broker = Number(readFileSync(path.join(kafkaDataDir, 'broker.pid'), 'utf8').trim());
     expect(cmdline(broker)).toContain('kafka.Kafka');
-    const pids = [...services, broker];
+    const pids = [...mains, broker];
     process.kill(child.pid!, 'SIGINT');
     await exited;
-    await new Promise((r) => setTimeout(r, 500));
-    const alive = pids.filter((pid) => {
+    const running = (pid: number) => {
       try {
-        process.kill(pid, 0);
-        return true;
+        return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
       } catch {
         return false;
       }
-    });
+    };
+    let alive = pids.filter(running);
+    for (let i = 0; i < 40 && alive.length; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      alive = alive.filter(running);
+    }
     expect(alive).toEqual([]);
     expect(output).toContain('stopped');
     rmSync(kafkaDataDir, { recursive: true, force: true });

@@ -41,29 +41,35 @@ export function namespaced(namespace: string, name: string): string {
 
 /**
  * Creates topics (and their dead-letter topics) up front: KRaft brokers do not auto-create cleanly
- * for kafkajs, and auto-creation is off on our broker.
+ * for kafkajs, and auto-creation is off on our broker. Services start together and create the same
+ * topics at once; the loser of that race can see "topic already exists" or, briefly, "this server
+ * does not host this topic-partition" while metadata settles, so the whole step is retried until
+ * every partition has a leader.
  */
-export async function ensureTopics(
-  admin: Admin,
-  topics: readonly string[],
-  partitions = 3,
-): Promise<void> {
+export async function ensureTopics(admin: Admin, topics: readonly string[], partitions = 3, attempts = 10): Promise<void> {
   const wanted = [...new Set(topics.flatMap((t) => [t, dlqTopic(t)]))];
-  const existing = new Set(await admin.listTopics());
-  const missing = wanted.filter((t) => !existing.has(t));
-  if (missing.length === 0) return;
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: topic.endsWith('.dlq') ? 1 : partitions,
-        replicationFactor: -1,
-      })),
-    });
-  } catch (error) {
-    // Several services create the same topics at start-up; losing that race is fine.
-    const now = new Set(await admin.listTopics());
-    if (missing.some((t) => !now.has(t))) throw error;
+  if (wanted.length === 0) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = wanted.filter((t) => !existing.has(t));
+      if (missing.length) {
+        await admin
+          .createTopics({
+            waitForLeaders: false,
+            topics: missing.map((topic) => ({ topic, numPartitions: topic.endsWith('.dlq') ? 1 : partitions, replicationFactor: -1 })),
+          })
+          .catch((error) => {
+            if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+          });
+      }
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: wanted });
+      const leaderless = metadata.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+      if (leaderless.length === 0) return;
+      throw new Error(`topics without leaders yet: ${leaderless.map((t) => t.name).join(', ')}`);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
   }
 }
