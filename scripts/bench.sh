@@ -15,16 +15,7 @@ command -v pgbench >/dev/null || die "pgbench is required for the raw Postgres a
 log "building"
 npx tsc -p tsconfig.build.json
 
-started_kafka=""
-if [ -z "${KAFKA_BROKERS:-}" ]; then
-  export KAFKA_PORT="${KAFKA_PORT:-19292}" KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19293}"
-  export KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$ROOT/tmp/kafka-bench}"
-  bash infra/kafka/kafka.sh start
-  started_kafka=1
-  KAFKA_BROKERS="$(bash infra/kafka/kafka.sh brokers)"
-  export KAFKA_BROKERS
-fi
-cleanup() { [ -n "$started_kafka" ] && env -u KAFKA_BROKERS bash infra/kafka/kafka.sh stop || true; }
-trap cleanup EXIT
+start_local_kafka 19292 kafka-bench
+trap stop_local_kafka EXIT
 
 node --enable-source-maps -r ./tools/register-paths.js dist/bench/run.js "$@"

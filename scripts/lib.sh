@@ -28,3 +28,21 @@ ensure_postgres() {
     c.connect().then(() => c.end()).catch((e) => { console.error(e.message); process.exit(1); });
   ' "$url" 2>/dev/null || die "Postgres does not answer at ${url}. Start the local server (pg_ctlcluster \$(ls /etc/postgresql) main start) or set DATABASE_URL to one that runs."
 }
+
+# Starts a local broker unless KAFKA_BROKERS names a cluster, and exports KAFKA_BROKERS either way.
+# Arguments: default client port, default data-dir name under tmp/ (each script keeps its own broker).
+STARTED_KAFKA=""
+start_local_kafka() {
+  if [ -n "${KAFKA_BROKERS:-}" ]; then export KAFKA_BROKERS; return; fi
+  export KAFKA_PORT="${KAFKA_PORT:-$1}" KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$(($1 + 1))}"
+  export KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$ROOT/tmp/$2}"
+  bash "$ROOT/infra/kafka/kafka.sh" start
+  STARTED_KAFKA=1
+  KAFKA_BROKERS="$(bash "$ROOT/infra/kafka/kafka.sh" brokers)"
+  export KAFKA_BROKERS
+}
+
+# Stops the broker start_local_kafka started (KAFKA_BROKERS is set by then, so it is unset for the call).
+stop_local_kafka() {
+  if [ -n "$STARTED_KAFKA" ]; then env -u KAFKA_BROKERS bash "$ROOT/infra/kafka/kafka.sh" stop || true; fi
+}

@@ -18,7 +18,6 @@ log "building"
 npx tsc -p tsconfig.build.json
 
 pids=()
-started_kafka=""
 stopping=""
 stop_all() {
   [ -n "$stopping" ] && return
@@ -26,19 +25,14 @@ stop_all() {
   log "stopping services"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "$started_kafka" ]; then env -u KAFKA_BROKERS bash infra/kafka/kafka.sh stop || true; fi
+  stop_local_kafka
   log "stopped"
 }
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
 trap stop_all EXIT
 
-if [ -z "${KAFKA_BROKERS:-}" ]; then
-  bash infra/kafka/kafka.sh start
-  started_kafka=1
-  KAFKA_BROKERS="$(bash infra/kafka/kafka.sh brokers)"
-fi
-export KAFKA_BROKERS
+start_local_kafka 19092 kafka
 
 declare -A ports=([scheduling]="${SCHEDULING_PORT:-3001}" [payment]="${PAYMENT_PORT:-3002}"
   [notification]="${NOTIFICATION_PORT:-3003}" [reminder]="${REMINDER_PORT:-3004}" [api-gateway]="${GATEWAY_PORT:-3000}")

@@ -11,17 +11,8 @@ ensure_node_modules
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/booking_test}"
 ensure_postgres "$DATABASE_URL"
 
-started_kafka=""
-if [ -z "${KAFKA_BROKERS:-}" ]; then
-  export KAFKA_PORT="${KAFKA_PORT:-19192}" KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19193}"
-  export KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$ROOT/tmp/kafka-test}"
-  bash infra/kafka/kafka.sh start
-  started_kafka=1
-  KAFKA_BROKERS="$(bash infra/kafka/kafka.sh brokers)"
-  export KAFKA_BROKERS
-fi
-cleanup() { [ -n "$started_kafka" ] && env -u KAFKA_BROKERS bash infra/kafka/kafka.sh stop || true; }
-trap cleanup EXIT
+start_local_kafka 19192 kafka-test
+trap stop_local_kafka EXIT
 
 log "type-checking"
 npx tsc -p tsconfig.json

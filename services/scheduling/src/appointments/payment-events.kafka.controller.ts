@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { EventData, TOPICS } from '@booking/contracts';
+import { Envelope, EventData, TOPICS } from '@booking/contracts';
+import { AppointmentCommand } from '@booking/appointment-domain';
 import { handleOnce, PermanentEventError, Platform, ProblemError } from '@booking/platform';
 import { AppointmentsService } from './appointments.service';
 
@@ -16,43 +17,46 @@ export class PaymentEventsKafkaController implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { knex, schema } = this.platform;
-    const run = (event: Parameters<typeof handleOnce>[3], effect: Parameters<typeof handleOnce>[4]) =>
-      handleOnce(knex, schema, 'scheduling.payment-outcomes', event, async (trx) => {
-        try {
-          await effect(trx);
-        } catch (error) {
-          // An outcome for an appointment we do not know, or one the lifecycle refuses, will not get
-          // better with retries: dead-letter it for a person to look at.
-          if (error instanceof ProblemError && error.getStatus() < 500) throw new PermanentEventError(error.message);
-          throw error;
-        }
-      });
     await this.platform.consume({
       groupId: 'scheduling',
       topics: [TOPICS.payment],
       handlers: {
-        PaymentSucceeded: async (event) => {
+        PaymentSucceeded: (event) => {
           const data = event.data as EventData<'PaymentSucceeded'>;
-          await run(event, async (trx) => {
-            await this.appointments.execute(
-              data.appointmentId,
-              (at) => ({ type: 'ConfirmAppointment', appointmentId: data.appointmentId, paymentId: data.paymentId, amountMinor: data.amountMinor, at }),
-              trx,
-            );
-          });
+          return this.apply(event, data.appointmentId, (at) => ({
+            type: 'ConfirmAppointment',
+            appointmentId: data.appointmentId,
+            paymentId: data.paymentId,
+            amountMinor: data.amountMinor,
+            at,
+          }));
         },
-        PaymentFailed: async (event) => {
+        PaymentFailed: (event) => {
           const data = event.data as EventData<'PaymentFailed'>;
-          await run(event, async (trx) => {
-            await this.appointments.execute(
-              data.appointmentId,
-              (at) => ({ type: 'FailPayment', appointmentId: data.appointmentId, paymentId: data.paymentId, reason: data.reason, at }),
-              trx,
-            );
-          });
+          return this.apply(event, data.appointmentId, (at) => ({
+            type: 'FailPayment',
+            appointmentId: data.appointmentId,
+            paymentId: data.paymentId,
+            reason: data.reason,
+            at,
+          }));
         },
       },
+    });
+  }
+
+  /** Runs the outcome's command once per event, in the inbox transaction. */
+  private async apply(event: Envelope, appointmentId: string, command: (at: string) => AppointmentCommand): Promise<void> {
+    const { knex, schema } = this.platform;
+    await handleOnce(knex, schema, 'scheduling.payment-outcomes', event, async (trx) => {
+      try {
+        await this.appointments.execute(appointmentId, command, trx);
+      } catch (error) {
+        // An outcome for an appointment we do not know, or one the lifecycle refuses, will not get
+        // better with retries: dead-letter it for a person to look at.
+        if (error instanceof ProblemError && error.getStatus() < 500) throw new PermanentEventError(error.message);
+        throw error;
+      }
     });
   }
 }
