@@ -151,7 +151,7 @@ export async function freshDatabase(baseUrl: string, name: string): Promise<stri
 
 /** Runs pgbench with a script file; returns transactions per second (excluding connection time). */
 export function pgbench(databaseUrl: string, scriptPath: string, clients: number, seconds: number): { tps: number; latencyMs: number } {
-  const output = execFileSync('pgbench', ['-n', '-M', 'extended', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds), '-f', scriptPath, databaseUrl], {
+  const output = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds), '-f', scriptPath, databaseUrl], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });

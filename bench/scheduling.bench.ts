@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bookingStatement } from '../services/scheduling/src/appointments/book-appointment.statement';
 import { BenchRow, load, pgbench, RunningService, withPg } from './lib';
 
 const DAY = 86_400_000;
@@ -28,39 +29,72 @@ export async function createHotProviders(service: RunningService, ids: string[])
   }
 }
 
+/** A real free booking as the service wrote it: its events and its projection row, to size the anchor's payloads. */
+type BookingSample = { events: { type: string; data: unknown }[]; appointment: Record<string, unknown> };
+
+async function sampleBooking(databaseUrl: string, providerId: string): Promise<BookingSample> {
+  return withPg(databaseUrl, async (c) => {
+    const { rows } = await c.query(
+      `SELECT to_jsonb(a) AS appointment,
+              (SELECT jsonb_agg(jsonb_build_object('type', e.type, 'data', e.data) ORDER BY e.version) FROM scheduling.events e WHERE e.stream_id = a.id) AS events
+         FROM scheduling.appointments a WHERE a.provider_id = $1 AND a.status = 'CONFIRMED' LIMIT 1`,
+      [providerId],
+    );
+    if (!rows[0]) throw new Error('no booking to sample for the pgbench anchor');
+    return { events: rows[0].events, appointment: rows[0].appointment };
+  });
+}
+
 /**
- * The pgbench script runs the statements of one free booking as scheduling issues them (provider,
- * blocked time, two events, the projection row, two outbox rows with the NOTIFY) in one
- * transaction, on its own providers so both runs start from equally empty calendars.
+ * The pgbench anchor runs the service's own booking statement (`bookingStatement`, the same text,
+ * prepared, one statement per transaction) with payloads as large as a real free booking's: two
+ * events, the projection row, two outbox envelopes. Only ids and times vary, assembled by string
+ * concatenation. One difference, because pgbench stops a client at its first error: the projection
+ * insert takes `ON CONFLICT DO NOTHING`, where the service lets the exclusion constraint raise (409).
  */
-function pgbenchScript(providers: number[]): string {
-  // A valid envelope of a type no consumer handles, about as large as a real appointment event.
-  const payload = JSON.stringify({
-    eventId: '00000000-0000-4000-8000-00000000beef',
-    type: 'BenchmarkProbe',
-    schemaVersion: 1,
-    occurredAt: '2030-01-01T00:00:00.000Z',
-    aggregateId: 'pgbench',
-    aggregateVersion: 1,
-    correlationId: 'pgbench',
-    causationId: null,
-    data: { note: 'x'.repeat(650) },
-  })
-    // pgbench would read `:null` as a variable; a space after each key's colon keeps JSON valid and inert.
-    .replace(/":/g, '": ')
-    .replace(/'/g, "''");
-  const pid = `('00000000-0000-4000-8000-0000000000' || lpad(:p::text, 2, '0'))::uuid`;
+function pgbenchScript(providers: number[], sample: BookingSample): string {
+  // pgbench would read `:name` as a variable; a space after each key's colon keeps JSON valid and inert.
+  const literal = (value: unknown) => `'${JSON.stringify(value).replace(/":/g, '": ').replace(/'/g, "''")}'`;
+  const pid = `('00000000-0000-4000-8000-0000000000' || lpad(:p::text, 2, '0'))`;
+  const id = (group: string) => `('00000000-0000-4000-${group}' || lpad(:client_id::text, 3, '0') || '-' || lpad(:r::text, 12, '0'))`;
   const start = `('${new Date(BASE).toISOString()}'::timestamptz + :slot * interval '15 minutes')`;
+  const end = `(${start} + interval '15 minutes')`;
+  const varying = new Set(['id', 'provider_id', 'start_time', 'end_time', 'blocked_start', 'blocked_end']);
+  const rest = Object.fromEntries(Object.entries(sample.appointment).filter(([k]) => !varying.has(k)));
+  const appointment =
+    `('{"id": "' || ${id('a')} || '", "provider_id": "' || ${pid} || '", "start_time": "' || ${start}::text || '", "end_time": "' || ${end}::text ||` +
+    ` '", "blocked_start": "' || ${start}::text || '", "blocked_end": "' || ${end}::text || '", ' || substr(${literal(rest)}, 2))`;
+  const events = `('[' || ${sample.events
+    .map((e, i) => `'{"event_id": "' || ${id(i ? 'c' : 'b')} || '", "version": ${i + 1}, "type": "${e.type}", "data": ' || ${literal(e.data)} || '}'`)
+    .join(` || ',' || `)} || ']')`;
+  const outbox = `('[' || ${sample.events
+    .map(
+      (e, i) =>
+        `'{"event_id": "' || ${id(i ? 'c' : 'b')} || '", "topic": "scheduling.appointment.v1", "message_key": "' || ${id('a')} || '", "event_type": "${e.type}", "payload": {"eventId": "' || ${id(i ? 'c' : 'b')} || '", "type": "BenchmarkProbe", "schemaVersion": 1, "occurredAt": "2030-01-01T00:00:00.000Z", "aggregateId": "' || ${id('a')} || '", "aggregateVersion": ${i + 1}, "correlationId": "pgbench", "causationId": null, "data": ' || ${literal(e.data)} || '}}'`,
+    )
+    .join(` || ',' || `)} || ']')`;
+  const values: Record<number, string> = {
+    1: pid,
+    2: '1',
+    3: start,
+    4: end,
+    5: id('a'),
+    6: `'pgbench'`,
+    7: 'now()',
+    8: events,
+    9: appointment,
+    10: outbox,
+  };
+  const statement = bookingStatement('scheduling', false)
+    .replace('jsonb_populate_record(NULL::scheduling.appointments, $9::jsonb) AS r\n', 'jsonb_populate_record(NULL::scheduling.appointments, $9::jsonb) AS r ON CONFLICT DO NOTHING\n')
+    .replace(/\$(\d+)/g, (_, n: string) => `(${values[Number(n)]})`)
+    .replace(/\s*\n\s*/g, ' ');
+  if (!statement.includes('ON CONFLICT DO NOTHING')) throw new Error('pgbench anchor: could not adapt the booking statement');
   return [
     `\\set p random(${Math.min(...providers)}, ${Math.max(...providers)})`,
     `\\set slot random(0, ${SLOTS_PER_PROVIDER - 1})`,
-    'BEGIN;',
-    `SELECT gen_random_uuid() AS aid, slot_duration_minutes FROM scheduling.providers WHERE id = ${pid} AND deleted_at IS NULL \\gset`,
-    `SELECT id FROM scheduling.blocked_times WHERE provider_id = ${pid} AND start_time < ${start} + interval '15 minutes' AND end_time > ${start} LIMIT 1;`,
-    `INSERT INTO scheduling.events (event_id, stream_id, stream_type, version, type, data, occurred_at) VALUES (gen_random_uuid(), :aid::uuid, 'appointment', 1, 'AppointmentRequested', '${payload}'::jsonb, now()), (gen_random_uuid(), :aid::uuid, 'appointment', 2, 'AppointmentConfirmed', '${payload}'::jsonb, now()) RETURNING position, event_id;`,
-    `INSERT INTO scheduling.appointments (id, provider_id, client_id, start_time, end_time, blocked_start, blocked_end, status, price_minor, currency, policy, client, version, created_at, updated_at) VALUES (:aid::uuid, ${pid}, 'pgbench', ${start}, ${start} + interval '15 minutes', ${start}, ${start} + interval '15 minutes', 'CONFIRMED', 0, 'USD', '{}', '{"timeZone":"UTC"}', 2, now(), now()) ON CONFLICT DO NOTHING;`,
-    `WITH inserted AS (INSERT INTO scheduling.outbox (event_id, topic, message_key, event_type, payload) VALUES (gen_random_uuid(), 'scheduling.appointment.v1', :aid, 'BenchmarkProbe', '${payload}'::jsonb), (gen_random_uuid(), 'scheduling.appointment.v1', :aid, 'BenchmarkProbe', '${payload}'::jsonb) RETURNING 1) SELECT pg_notify('scheduling_outbox', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS once;`,
-    'END;',
+    `\\set r random(1, 999999999999)`,
+    `${statement};`,
     '',
   ].join('\n');
 }
@@ -94,7 +128,7 @@ export async function benchScheduling(opts: { service: RunningService; databaseU
   if (unexpected > 0) throw new Error(`booking bench saw unexpected statuses: ${JSON.stringify(booking.statuses)}`);
 
   const script = path.join(opts.resultsDir, 'booking.pgbench.sql');
-  writeFileSync(script, pgbenchScript(pgbenchProviders));
+  writeFileSync(script, pgbenchScript(pgbenchProviders, await sampleBooking(databaseUrl, serviceProviders[0])));
   const raw = pgbench(databaseUrl, script, 10, seconds);
   const bookingRps = served / seconds;
   rows.push({

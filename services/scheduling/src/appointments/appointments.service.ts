@@ -9,16 +9,19 @@ import {
   foldEvents,
   toIsoUtc,
 } from '@booking/appointment-domain';
-import { appendToOutbox, Platform, ProblemError } from '@booking/platform';
+import { TOPICS } from '@booking/contracts';
+import { appendToOutbox, buildEnvelope, currentCorrelation, Platform, ProblemError } from '@booking/platform';
 import { assertIanaZone } from '@booking/slot-engine';
 import { SchedulingConfig } from '../config';
+import { Provider } from '../providers/provider';
 import { ProvidersService } from '../providers/providers.service';
 import { Clock } from '../shared/clock';
 import { EventStore, StoredEvent } from '../shared/event-store';
 import { toProblem } from '../shared/errors';
-import { AppointmentRow, appointmentResponse, AppointmentResponse, project, rowFromState } from './appointment.projection';
+import { AppointmentRow, appointmentResponse, AppointmentResponse, project, projectionRow, rowFromState } from './appointment.projection';
 import { BookAppointmentRequest, ListAppointmentsQuery } from './appointment.request';
-import { checkSlot } from './slot-check';
+import { runBookingStatement } from './book-appointment.statement';
+import { blockedRangeOf, checkSlot, slotBlocked, validateSlot } from './slot-check';
 import { toWireEvent } from './wire-events';
 
 export const SCHEDULING_CONFIG = Symbol('SCHEDULING_CONFIG');
@@ -47,90 +50,128 @@ export class AppointmentsService {
     this.knex = platform.knex;
   }
 
+  /**
+   * Books a slot in one statement (see book-appointment.statement.ts): the provider's rules come from
+   * this instance's cache and are validated here, purely; the statement writes only if the provider
+   * still has that version, no blocked time covers the slot and the Idempotency-Key is free, and the
+   * exclusion constraint settles races with other bookings. A stale cached provider is re-read and
+   * the booking retried.
+   */
   async book(request: BookAppointmentRequest, idempotency?: Idempotency): Promise<BookResult> {
     try {
       assertIanaZone(request.client.timeZone, 'client.timeZone');
     } catch (error) {
       throw toProblem(error);
     }
-    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const requestHash = idempotency ? createHash('sha256').update(canonicalJson(request)).digest('hex') : '';
     try {
-      return await this.knex.transaction(async (trx) => {
-        if (idempotency) {
-          const replay = await this.claimIdempotencyKey(trx, idempotency, requestHash);
-          if (replay) return replay;
-        }
-        const provider = await this.providers.get(request.providerId, trx).catch((error) => {
-          if (error instanceof ProblemError && error.getStatus() === 404) {
-            throw new ProblemError(422, 'UNKNOWN_PROVIDER', `providerId ${request.providerId} names no provider.`);
-          }
-          throw error;
+      let provider = await this.providers.cached(request.providerId).catch(unknownProvider(request.providerId));
+      for (let attempt = 1; ; attempt++) {
+        const booking = this.prepareBooking(request, provider);
+        const outcome = await runBookingStatement(this.knex, this.platform.schema, {
+          ...booking.params,
+          ...(idempotency && { idempotency: { ...idempotency, requestHash, responseBody: booking.body } }),
         });
-        const now = this.clock.now().getTime();
-        const start = Date.parse(request.start);
-        const end = await checkSlot(trx, provider, start, now, request.end ? Date.parse(request.end) : undefined);
-        const command: AppointmentCommand = {
-          type: 'RequestAppointment',
-          appointmentId: randomUUID(),
-          providerId: provider.id,
-          clientId: request.clientId,
-          start: toIsoUtc(start),
-          end: toIsoUtc(end),
-          bufferBeforeMinutes: provider.rules.bufferBeforeMinutes,
-          bufferAfterMinutes: provider.rules.bufferAfterMinutes,
-          price: provider.price,
-          policy: provider.cancellationPolicy,
-          client: {
-            timeZone: request.client.timeZone,
-            ...(request.client.email && { email: request.client.email }),
-            ...(request.client.phone && { phone: request.client.phone }),
-            ...(request.client.pushEndpoint && { pushToken: request.client.pushEndpoint }),
-            ...(request.client.locale && { locale: request.client.locale }),
-          },
-          providerSnapshot: {
-            displayName: provider.name,
-            timeZone: provider.rules.timezone,
-            ...(provider.contact.email && { email: provider.contact.email }),
-            ...(provider.contact.phone && { phone: provider.contact.phone }),
-          },
-          holdExpiresAt: toIsoUtc(now + this.config.HOLD_TTL_SECONDS * 1000),
-          at: toIsoUtc(now),
-        };
-        const state = await this.apply(trx, command, appointmentDecider.initialState(), { paymentMethod: request.paymentMethod }, new Date(now));
-        const body = appointmentResponse(rowFromState(state, new Date(now)));
-        if (idempotency) {
-          await trx('idempotency_keys').insert({
-            caller: idempotency.caller,
-            key: idempotency.key,
-            request_hash: requestHash,
-            response_status: 201,
-            response_body: JSON.stringify(body),
-          });
+        if (!outcome.locked) throw idempotencyKeyInUse();
+        if (outcome.prior) return replay(outcome.prior, requestHash);
+        if (outcome.providerVersion === null) {
+          this.providers.forget(request.providerId);
+          return unknownProvider(request.providerId)(new ProblemError(404, 'PROVIDER_NOT_FOUND', 'gone'));
         }
-        return { status: 201, body, replayed: false };
-      });
+        if (outcome.providerVersion !== provider.version) {
+          if (attempt >= 3) throw new ProblemError(503, 'PROVIDER_CHANGING', 'The provider is being changed right now; retry the booking.');
+          provider = await this.providers.refresh(request.providerId).catch(unknownProvider(request.providerId));
+          continue;
+        }
+        if (outcome.blocked) throw slotBlocked();
+        if (outcome.appended !== booking.params.events.length) throw new Error(`booking statement appended ${outcome.appended} events`);
+        return { status: 201, body: booking.body, replayed: false };
+      }
     } catch (error) {
+      // A concurrent request with the same key may have committed after this statement's snapshot:
+      // its record (not the constraint it made this one trip over) decides the answer.
+      if (idempotency && !(error instanceof ProblemError)) {
+        const prior = await this.knex('idempotency_keys').where({ caller: idempotency.caller, key: idempotency.key }).first();
+        if (prior) return replay(prior, requestHash);
+      }
       throw toProblem(error);
     }
   }
 
-  /**
-   * Holds the key for this transaction. A concurrent request with the same key gets 409 at once; a
-   * finished one is replayed, or refused with 422 if its body differs.
-   */
-  private async claimIdempotencyKey(trx: Knex.Transaction, idempotency: Idempotency, hash: string): Promise<BookResult | undefined> {
-    const { rows } = await trx.raw('SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS locked', [
-      `${idempotency.caller}\n${idempotency.key}`,
-    ]);
-    if (!rows[0].locked) {
-      throw new ProblemError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry later.');
-    }
-    const existing = await trx('idempotency_keys').where({ caller: idempotency.caller, key: idempotency.key }).first();
-    if (!existing) return undefined;
-    if (existing.request_hash !== hash) {
-      throw new ProblemError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.');
-    }
-    return { status: existing.response_status, body: existing.response_body, replayed: true };
+  /** Everything a booking writes, decided in memory: validation, decider, events, projection, outbox rows, response. */
+  private prepareBooking(request: BookAppointmentRequest, provider: Provider) {
+    const now = this.clock.now().getTime();
+    const start = Date.parse(request.start);
+    const end = validateSlot(provider, start, now, request.end ? Date.parse(request.end) : undefined);
+    const appointmentId = randomUUID();
+    const command: AppointmentCommand = {
+      type: 'RequestAppointment',
+      appointmentId,
+      providerId: provider.id,
+      clientId: request.clientId,
+      start: toIsoUtc(start),
+      end: toIsoUtc(end),
+      bufferBeforeMinutes: provider.rules.bufferBeforeMinutes,
+      bufferAfterMinutes: provider.rules.bufferAfterMinutes,
+      price: provider.price,
+      policy: provider.cancellationPolicy,
+      client: {
+        timeZone: request.client.timeZone,
+        ...(request.client.email && { email: request.client.email }),
+        ...(request.client.phone && { phone: request.client.phone }),
+        ...(request.client.pushEndpoint && { pushToken: request.client.pushEndpoint }),
+        ...(request.client.locale && { locale: request.client.locale }),
+      },
+      providerSnapshot: {
+        displayName: provider.name,
+        timeZone: provider.rules.timezone,
+        ...(provider.contact.email && { email: provider.contact.email }),
+        ...(provider.contact.phone && { phone: provider.contact.phone }),
+      },
+      holdExpiresAt: toIsoUtc(now + this.config.HOLD_TTL_SECONDS * 1000),
+      at: toIsoUtc(now),
+    };
+    const initial = appointmentDecider.initialState();
+    const decided = appointmentDecider.decide(command, initial);
+    const state = decided.reduce(appointmentDecider.evolve, initial) as LiveState;
+    const occurredAt = new Date(now);
+    const occurredAtIso = occurredAt.toISOString();
+    const correlationId = currentCorrelation()?.correlationId ?? null;
+    const stored: StoredEvent<AppointmentEvent>[] = decided.map((data, i) => ({
+      position: '',
+      eventId: randomUUID(),
+      streamId: appointmentId,
+      version: i + 1,
+      type: data.type,
+      data,
+      occurredAt: occurredAtIso,
+      correlationId,
+    }));
+    const extra = withoutUndefined({ paymentMethod: request.paymentMethod });
+    const envelopes = stored.map((event, i) => buildEnvelope(toWireEvent(event, state, i === 0 ? extra : {})));
+    const row = projectionRow(state, occurredAtIso);
+    const blocked = blockedRangeOf(provider, start, end);
+    return {
+      body: appointmentResponse(rowFromState(state, occurredAt)),
+      params: {
+        providerId: provider.id,
+        providerVersion: provider.version,
+        blockedFrom: blocked.from,
+        blockedTo: blocked.to,
+        appointmentId,
+        correlationId,
+        occurredAt,
+        events: stored.map((e) => ({ event_id: e.eventId, version: e.version, type: e.type, data: e.data })),
+        appointment: { ...row, policy: state.policy, client: JSON.parse(row.client) },
+        outbox: envelopes.map((envelope) => ({
+          event_id: envelope.eventId,
+          topic: TOPICS.appointment,
+          message_key: envelope.aggregateId,
+          event_type: envelope.type,
+          payload: envelope,
+        })),
+      },
+    };
   }
 
   /** Runs a command against an existing appointment; `trx` lets a consumer share its inbox transaction. */
@@ -283,6 +324,26 @@ export class AppointmentsService {
     });
   }
 }
+
+function replay(prior: { request_hash: string; response_status: number; response_body: unknown }, requestHash: string): BookResult {
+  if (prior.request_hash !== requestHash) {
+    throw new ProblemError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.');
+  }
+  return { status: prior.response_status, body: prior.response_body as AppointmentResponse, replayed: true };
+}
+
+const idempotencyKeyInUse = () =>
+  new ProblemError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry later.');
+
+/** A provider that is missing is the booking request's mistake: 422 naming the field, not 404. */
+const unknownProvider =
+  (providerId: string) =>
+  (error: unknown): never => {
+    if (error instanceof ProblemError && error.getStatus() === 404) {
+      throw new ProblemError(422, 'UNKNOWN_PROVIDER', `providerId ${providerId} names no provider.`);
+    }
+    throw error;
+  };
 
 function withoutUndefined(values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));

@@ -3,12 +3,20 @@ import { ProblemError } from '@booking/platform';
 import { computeSlots, localDateOf } from '@booking/slot-engine';
 import { Provider } from '../providers/provider';
 
+/** The real-time range a slot blocks: the slot plus the provider's buffers. */
+export function blockedRangeOf(provider: Provider, start: number, end: number): { from: Date; to: Date } {
+  return {
+    from: new Date(start - provider.rules.bufferBeforeMinutes * 60_000),
+    to: new Date(end + provider.rules.bufferAfterMinutes * 60_000),
+  };
+}
+
 /**
- * Re-validates a requested start against the provider's rules and blocked time, inside the booking
- * transaction. Overlap with other appointments is not checked here: the exclusion constraint decides
- * that atomically. Returns the slot's end.
+ * Re-validates a requested start against the provider's rules alone (grid, length, notice, horizon):
+ * pure, no I/O. Blocked time and other appointments are checked by the statement that writes the
+ * booking. Returns the slot's end.
  */
-export async function checkSlot(trx: Knex.Transaction, provider: Provider, start: number, now: number, end?: number): Promise<number> {
+export function validateSlot(provider: Provider, start: number, now: number, end?: number): number {
   const { rules } = provider;
   const date = localDateOf(start, rules.timezone);
   const onGrid = computeSlots({
@@ -35,13 +43,24 @@ export async function checkSlot(trx: Knex.Transaction, provider: Provider, start
   if (start >= now + rules.bookingHorizonDays * 86_400_000) {
     throw new ProblemError(422, 'SLOT_BEYOND_HORIZON', `${iso} is beyond the provider's booking horizon of ${rules.bookingHorizonDays} days.`);
   }
-  const blockedFrom = new Date(start - rules.bufferBeforeMinutes * 60_000);
-  const blockedTo = new Date(onGrid.end + rules.bufferAfterMinutes * 60_000);
-  const blocked = await trx('blocked_times')
-    .where({ provider_id: provider.id })
-    .where('start_time', '<', blockedTo)
-    .where('end_time', '>', blockedFrom)
-    .first('id');
-  if (blocked) throw new ProblemError(409, 'SLOT_UNAVAILABLE', 'Slot no longer available: the provider blocked this time.');
   return onGrid.end;
+}
+
+export const slotBlocked = () => new ProblemError(409, 'SLOT_UNAVAILABLE', 'Slot no longer available: the provider blocked this time.');
+
+/**
+ * Re-validates a requested start against the provider's rules and blocked time, inside the caller's
+ * transaction. Overlap with other appointments is not checked here: the exclusion constraint decides
+ * that atomically. Returns the slot's end.
+ */
+export async function checkSlot(trx: Knex.Transaction, provider: Provider, start: number, now: number, end?: number): Promise<number> {
+  const slotEnd = validateSlot(provider, start, now, end);
+  const blocked = blockedRangeOf(provider, start, slotEnd);
+  const hit = await trx('blocked_times')
+    .where({ provider_id: provider.id })
+    .where('start_time', '<', blocked.to)
+    .where('end_time', '>', blocked.from)
+    .first('id');
+  if (hit) throw slotBlocked();
+  return slotEnd;
 }

@@ -18,6 +18,9 @@ export type BlockedTime = { id: string; providerId: string; start: string; end: 
 
 const notFound = (id: string) => new ProblemError(404, 'PROVIDER_NOT_FOUND', `No provider with id ${id}.`);
 
+/** How many parsed providers one instance keeps; the oldest entry goes first. */
+const CACHE_LIMIT = 10_000;
+
 /**
  * Providers, their rules and their blocked time. Every change is appended to the provider's stream in
  * the event store and leaves through the outbox, in the transaction that makes it.
@@ -25,6 +28,12 @@ const notFound = (id: string) => new ProblemError(404, 'PROVIDER_NOT_FOUND', `No
 @Injectable()
 export class ProvidersService {
   private readonly knex: Knex;
+  /**
+   * Parsed providers by id. An entry is a hint, never the truth: every reader that acts on it checks
+   * its version against the row in the same statement that reads or writes (bookings, slot queries),
+   * so an update made by another instance is noticed at once and the entry replaced.
+   */
+  private readonly cache = new Map<string, Provider>();
 
   constructor(
     @Inject(Platform) private readonly platform: Platform,
@@ -32,6 +41,33 @@ export class ProvidersService {
     private readonly clock: Clock,
   ) {
     this.knex = platform.knex;
+  }
+
+  /** The provider as last read by this instance, or read now; callers verify `version` in their own statement. */
+  async cached(id: string): Promise<Provider> {
+    return this.cache.get(id) ?? this.refresh(id);
+  }
+
+  /** Reads the provider again (its cached version turned out stale) and caches it; 404 when gone. */
+  async refresh(id: string): Promise<Provider> {
+    try {
+      const provider = await this.get(id);
+      this.remember(provider);
+      return provider;
+    } catch (error) {
+      this.cache.delete(id);
+      throw error;
+    }
+  }
+
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
+  private remember(provider: Provider): void {
+    this.cache.delete(provider.id);
+    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(provider.id, provider);
   }
 
   /** The rules input of a create (no base) or of an update over the current provider (base). */
@@ -109,7 +145,7 @@ export class ProvidersService {
       const provider = providerFromRow(updated);
       await this.record(trx, provider, 'ProviderUpdated', current.version, { ...providerResponse(provider), changed: Object.keys(request) });
       return provider;
-    });
+    }).finally(() => this.forget(id));
   }
 
   /** Soft delete: the provider takes no new bookings; existing appointments stay as they are. */
@@ -119,7 +155,7 @@ export class ProvidersService {
       if (!row) throw notFound(id);
       await trx('providers').where({ id }).update({ deleted_at: this.clock.now(), version: row.version + 1 });
       await this.record(trx, providerFromRow(row), 'ProviderDeleted', row.version, { id });
-    });
+    }).finally(() => this.forget(id));
   }
 
   async addBlockedTime(providerId: string, request: AddBlockedTimeRequest): Promise<BlockedTime> {
@@ -139,7 +175,7 @@ export class ProvidersService {
       await this.bumpVersion(trx, provider);
       await this.record(trx, provider, 'BlockedTimeAdded', provider.version, blocked);
       return blocked;
-    });
+    }).finally(() => this.forget(providerId));
   }
 
   async removeBlockedTime(providerId: string, blockedId: string): Promise<void> {
@@ -149,7 +185,7 @@ export class ProvidersService {
       if (deleted.length === 0) throw new ProblemError(404, 'BLOCKED_TIME_NOT_FOUND', `No blocked time ${blockedId} for provider ${providerId}.`);
       await this.bumpVersion(trx, provider);
       await this.record(trx, provider, 'BlockedTimeRemoved', provider.version, blockedFromRow(deleted[0]));
-    });
+    }).finally(() => this.forget(providerId));
   }
 
   async listBlockedTimes(providerId: string, from?: string, to?: string): Promise<BlockedTime[]> {

@@ -1,0 +1,127 @@
+import { Knex } from 'knex';
+import type { PoolClient } from 'pg';
+import { outboxChannel } from '@booking/platform';
+
+/**
+ * A booking is one SQL statement, so it is one implicit transaction and one round trip. Every write
+ * in it is gated by `go`: the provider still has the version whose rules validated the slot, no
+ * blocked time covers the slot, and (with an Idempotency-Key) the key is free and not yet recorded.
+ * If `go` is empty nothing is written and the returned row says why. The projection insert is
+ * guarded by the exclusion constraint, so a lost race aborts the whole statement (events, outbox and
+ * key included). NOTIFY is queued only when outbox rows were written and is delivered at commit.
+ */
+export type BookingParams = {
+  providerId: string;
+  providerVersion: number;
+  blockedFrom: Date;
+  blockedTo: Date;
+  appointmentId: string;
+  correlationId: string | null;
+  occurredAt: Date;
+  events: { event_id: string; version: number; type: string; data: unknown }[];
+  appointment: Record<string, unknown>;
+  outbox: { event_id: string; topic: string; message_key: string; event_type: string; payload: unknown }[];
+  idempotency?: { caller: string; key: string; requestHash: string; responseBody: unknown };
+};
+
+export type BookingOutcome = {
+  appended: number;
+  providerVersion: number | null;
+  blocked: boolean;
+  /** False when another request with the same Idempotency-Key holds it right now. */
+  locked: boolean;
+  prior: { request_hash: string; response_status: number; response_body: unknown } | null;
+};
+
+const texts = new Map<string, string>();
+
+/** The statement's text; `keyed` adds the Idempotency-Key lock, lookup and record. The bench's pgbench anchor runs the same text. */
+export function bookingStatement(schema: string, keyed: boolean): string {
+  const id = `${schema}:${keyed}`;
+  let text = texts.get(id);
+  if (!text) texts.set(id, (text = buildStatement(schema, keyed)));
+  return text;
+}
+
+function buildStatement(schema: string, keyed: boolean): string {
+  return `WITH provider AS (
+    SELECT version FROM ${schema}.providers WHERE id = $1::uuid AND deleted_at IS NULL
+  ), blocked AS (
+    SELECT 1 FROM ${schema}.blocked_times WHERE provider_id = $1::uuid AND start_time < $4::timestamptz AND end_time > $3::timestamptz LIMIT 1
+  ), ${
+    keyed
+      ? `lock AS (
+    SELECT pg_try_advisory_xact_lock(hashtextextended($11::text || E'\\n' || $12::text, 0)) AS locked
+  ), prior AS (
+    SELECT request_hash, response_status, response_body FROM ${schema}.idempotency_keys WHERE caller = $11::text AND key = $12::text
+  ), go AS (
+    SELECT 1 FROM provider WHERE version = $2::int AND NOT EXISTS (SELECT 1 FROM blocked)
+       AND (SELECT locked FROM lock) AND NOT EXISTS (SELECT 1 FROM prior)
+  ), remembered AS (
+    INSERT INTO ${schema}.idempotency_keys (caller, key, request_hash, response_status, response_body)
+    SELECT $11::text, $12::text, $13::text, 201, $14::jsonb FROM go
+    RETURNING 1
+  ), `
+      : `go AS (
+    SELECT 1 FROM provider WHERE version = $2::int AND NOT EXISTS (SELECT 1 FROM blocked)
+  ), `
+  }appended AS (
+    INSERT INTO ${schema}.events (event_id, stream_id, stream_type, version, type, data, correlation_id, occurred_at)
+    SELECT e.event_id, $5::uuid, 'appointment', e.version, e.type, e.data, $6::text, $7::timestamptz
+      FROM go, jsonb_to_recordset($8::jsonb) AS e(event_id uuid, version int, type text, data jsonb)
+    RETURNING 1
+  ), projected AS (
+    INSERT INTO ${schema}.appointments SELECT r.* FROM go, jsonb_populate_record(NULL::${schema}.appointments, $9::jsonb) AS r
+    RETURNING 1
+  ), published AS (
+    INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload)
+    SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload
+      FROM go, jsonb_to_recordset($10::jsonb) AS o(event_id uuid, topic text, message_key text, event_type text, payload jsonb)
+    RETURNING 1
+  )
+  SELECT ${keyed ? '(SELECT count(*) FROM remembered)::int AS remembered, ' : ''}(SELECT count(*) FROM appended)::int AS appended,
+         (SELECT count(*) FROM projected)::int AS projected,
+         (SELECT version FROM provider) AS provider_version,
+         EXISTS (SELECT 1 FROM blocked) AS blocked,
+         ${keyed ? '(SELECT locked FROM lock)' : 'true'} AS locked,
+         ${keyed ? '(SELECT to_jsonb(prior) FROM prior)' : 'NULL::jsonb'} AS prior,
+         CASE WHEN EXISTS (SELECT 1 FROM published) THEN pg_notify('${outboxChannel(schema)}', '') END AS notified`;
+}
+
+export function bookingValues(p: BookingParams): unknown[] {
+  const values: unknown[] = [
+    p.providerId,
+    p.providerVersion,
+    p.blockedFrom,
+    p.blockedTo,
+    p.appointmentId,
+    p.correlationId,
+    p.occurredAt,
+    JSON.stringify(p.events),
+    JSON.stringify(p.appointment),
+    JSON.stringify(p.outbox),
+  ];
+  if (p.idempotency) values.push(p.idempotency.caller, p.idempotency.key, p.idempotency.requestHash, JSON.stringify(p.idempotency.responseBody));
+  return values;
+}
+
+/**
+ * Runs the booking statement on a connection of the service's pool, as a named (prepared) statement:
+ * it is parsed and planned once per connection, not per booking.
+ */
+export async function runBookingStatement(knex: Knex, schema: string, params: BookingParams): Promise<BookingOutcome> {
+  const keyed = params.idempotency !== undefined;
+  const client = knex.client as { acquireConnection(): Promise<PoolClient>; releaseConnection(c: PoolClient): Promise<void> };
+  const connection = await client.acquireConnection();
+  try {
+    const { rows } = await connection.query({
+      name: keyed ? `${schema}.book-keyed.v1` : `${schema}.book.v1`,
+      text: bookingStatement(schema, keyed),
+      values: bookingValues(params),
+    });
+    const row = rows[0] as { appended: number; provider_version: number | null; blocked: boolean; locked: boolean; prior: BookingOutcome['prior'] };
+    return { appended: row.appended, providerVersion: row.provider_version, blocked: row.blocked, locked: row.locked, prior: row.prior };
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
