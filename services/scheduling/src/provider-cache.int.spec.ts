@@ -39,6 +39,22 @@ describe('provider cache across instances (real Postgres)', () => {
     expect(Date.parse(hourly.body.end) - Date.parse(hourly.body.start)).toBe(60 * 60_000);
   });
 
+  it('lists slots by the rules, blocked time and existence another instance just changed', async () => {
+    const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
+    const slots = async () => a.request('GET', `/providers/${provider.id}/slots?date=2030-03-05&timeZone=America/New_York`);
+    expect((await slots()).body.slots).toHaveLength(16);
+    expect((await b.request('PATCH', `/providers/${provider.id}`, { slotDurationMinutes: 60 })).status).toBe(200);
+    const hourly = (await slots()).body;
+    expect(hourly.slotDurationMinutes).toBe(60);
+    expect(hourly.slots).toHaveLength(8);
+    await b.request('POST', `/providers/${provider.id}/blocked-times`, { start: '2030-03-05T14:00:00Z', end: '2030-03-05T16:00:00Z', reason: 'BREAK' });
+    expect((await slots()).body.slots.map((s: { start: string }) => s.start)).not.toContain('2030-03-05T15:00:00.000Z');
+    expect((await b.request('DELETE', `/providers/${provider.id}`)).status).toBe(204);
+    const gone = await slots();
+    expect(gone.status).toBe(404);
+    expect(gone.body.code).toBe('PROVIDER_NOT_FOUND');
+  });
+
   it('refuses slots another instance blocked, and providers it deleted, writing nothing', async () => {
     const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
     expect((await book(a, provider.id, '2030-03-05T14:00:00Z')).status).toBe(201);

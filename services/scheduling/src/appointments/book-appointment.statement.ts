@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
-import type { PoolClient } from 'pg';
 import { outboxChannel } from '@booking/platform';
+import { query } from '../shared/query';
 
 /**
  * A booking is one SQL statement, so it is one implicit transaction and one round trip. Every write
@@ -111,17 +111,11 @@ export function bookingValues(p: BookingParams): unknown[] {
  */
 export async function runBookingStatement(knex: Knex, schema: string, params: BookingParams): Promise<BookingOutcome> {
   const keyed = params.idempotency !== undefined;
-  const client = knex.client as { acquireConnection(): Promise<PoolClient>; releaseConnection(c: PoolClient): Promise<void> };
-  const connection = await client.acquireConnection();
-  try {
-    const { rows } = await connection.query({
-      name: keyed ? `${schema}.book-keyed.v1` : `${schema}.book.v1`,
-      text: bookingStatement(schema, keyed),
-      values: bookingValues(params),
-    });
-    const row = rows[0] as { appended: number; provider_version: number | null; blocked: boolean; locked: boolean; prior: BookingOutcome['prior'] };
-    return { appended: row.appended, providerVersion: row.provider_version, blocked: row.blocked, locked: row.locked, prior: row.prior };
-  } finally {
-    await client.releaseConnection(connection);
-  }
+  const { rows } = await query<{ appended: number; provider_version: number | null; blocked: boolean; locked: boolean; prior: BookingOutcome['prior'] }>(knex, {
+    name: keyed ? `${schema}.book-keyed.v1` : `${schema}.book.v1`,
+    text: bookingStatement(schema, keyed),
+    values: bookingValues(params),
+  });
+  const row = rows[0];
+  return { appended: row.appended, providerVersion: row.provider_version, blocked: row.blocked, locked: row.locked, prior: row.prior };
 }
