@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
-import { DateTime } from 'luxon';
 import { AppointmentState, blockedRange } from '@booking/appointment-domain';
+import { renderSlot } from '@booking/slot-engine';
 
 type LiveState = Exclude<AppointmentState, { status: 'NONE' }>;
 
@@ -84,7 +84,8 @@ export function rowFromState(state: LiveState, updatedAt: Date): AppointmentRow 
 /** What the API promises about an appointment; times in UTC plus the client's own zone. */
 export function appointmentResponse(row: AppointmentRow) {
   const zone = row.client.timeZone;
-  const local = (d: Date) => DateTime.fromJSDate(d, { zone }).toISO();
+  // The slot engine's renderer: the same text as luxon's toISO(), without a DateTime per instant.
+  const local = renderSlot({ start: row.start_time.getTime(), end: row.end_time.getTime() }, zone).local;
   const { cancellation, ...client } = row.client;
   return {
     id: row.id,
@@ -93,7 +94,7 @@ export function appointmentResponse(row: AppointmentRow) {
     status: row.status,
     start: row.start_time.toISOString(),
     end: row.end_time.toISOString(),
-    local: { timeZone: zone, start: local(row.start_time), end: local(row.end_time) },
+    local: { timeZone: zone, start: local.start, end: local.end },
     price: { amountMinor: Number(row.price_minor), currency: row.currency },
     paidMinor: Number(row.paid_minor),
     feeMinor: Number(row.fee_minor),
