@@ -117,3 +117,27 @@ describe('renderSlot agrees with luxon', () => {
     );
   });
 });
+
+describe('renderSlot writes UTC instants exactly as toISOString does', () => {
+  it('for random millisecond instants, including years before 1000 and after 9999', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e14, max: 4e14 }), (start) => {
+        const rendered = renderSlot({ start, end: start + 3_600_000 }, 'UTC');
+        expect(rendered.start).toBe(new Date(start).toISOString());
+        expect(rendered.end).toBe(new Date(start + 3_600_000).toISOString());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('for every millisecond of a day boundary and a leap day', () => {
+    for (const base of [Date.parse('2028-02-29T23:59:59.000Z'), Date.parse('1999-12-31T23:59:59.990Z')]) {
+      for (let ms = base; ms < base + 1500; ms += 7) {
+        const rendered = renderSlot({ start: ms, end: ms + 1 }, 'Asia/Kolkata');
+        expect(rendered.start).toBe(new Date(ms).toISOString());
+        expect(rendered.local.start).toBe(DateTime.fromMillis(ms, { zone: 'Asia/Kolkata' }).toISO());
+      }
+    }
+  });
+});
+

@@ -50,32 +50,65 @@ export function renderSlot(slot: Slot, clientZone: string): RenderedSlot {
 /**
  * Rendering uses the zone's memoised offset index and plain string formatting rather than a luxon
  * DateTime per instant: a 31-day answer has thousands of slots, and this is where its time went.
- * The output is identical to luxon's `toISO()` (checked in the spec).
+ * The output is identical to luxon's `toISO()` and to `Date.prototype.toISOString` (checked in the spec).
  */
 function renderValidSlot(slot: Slot, clientZone: string): RenderedSlot {
   const offsets = zoneOffsets(clientZone);
   // luxon writes `Z` for the universal zone and `+00:00` for zones that merely sit at offset 0.
   const universal = clientZone === 'UTC' || clientZone === 'Etc/UTC';
-  const isoWithOffset = universal ? (ms: number) => new Date(ms).toISOString() : isoWithZoneOffset;
-  const start = isoWithOffset(slot.start, offsets.offsetAt(slot.start));
+  const startOffset = universal ? 0 : offsets.offsetAt(slot.start);
+  const endOffset = universal ? 0 : offsets.offsetAt(slot.end);
+  const start = formatIso(slot.start + startOffset, universal ? 'Z' : offsetSuffix(startOffset));
   return {
-    start: new Date(slot.start).toISOString(),
-    end: new Date(slot.end).toISOString(),
+    start: formatIso(slot.start, 'Z'),
+    end: formatIso(slot.end, 'Z'),
     local: {
       timeZone: clientZone,
       start,
-      end: isoWithOffset(slot.end, offsets.offsetAt(slot.end)),
+      end: formatIso(slot.end + endOffset, universal ? 'Z' : offsetSuffix(endOffset)),
       date: start.slice(0, 10),
     },
   };
 }
 
-function isoWithZoneOffset(epochMs: number, offsetMs: number): string {
-  const wall = new Date(epochMs + offsetMs).toISOString().slice(0, 23);
-  const minutes = Math.round(Math.abs(offsetMs) / 60_000);
-  const hh = String(Math.floor(minutes / 60)).padStart(2, '0');
-  const mm = String(minutes % 60).padStart(2, '0');
-  return `${wall}${offsetMs < 0 ? '-' : '+'}${hh}:${mm}`;
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** 0001-01-01 and 10000-01-01: outside, toISOString writes extended years and is used as is. */
+const FOUR_DIGIT_YEARS = [-62135596800000, 253402300800000] as const;
+/** `yyyy-MM-ddT` by epoch day; a response touches a few dozen days (its UTC and its local ones). */
+const prefixes = new Map<number, string>();
+const suffixes = new Map<number, string>();
+
+/** `yyyy-MM-ddTHH:mm:ss.SSS` of `wallMs` read as UTC, then `suffix`; the date part is reused across a day's slots. */
+function formatIso(wallMs: number, suffix: string): string {
+  if (!Number.isInteger(wallMs) || wallMs < FOUR_DIGIT_YEARS[0] || wallMs >= FOUR_DIGIT_YEARS[1]) {
+    return new Date(wallMs).toISOString().slice(0, -1) + suffix;
+  }
+  const day = Math.floor(wallMs / DAY_MS);
+  let prefix = prefixes.get(day);
+  if (prefix === undefined) {
+    if (prefixes.size >= 4096) prefixes.clear();
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    prefixes.set(day, prefix);
+  }
+  let rest = wallMs - day * DAY_MS;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  return `${prefix}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[rest - seconds * 1000]}${suffix}`;
+}
+
+/** `+09:00`, `-03:30`, `+05:45`: the offset as luxon writes it (whole minutes). */
+function offsetSuffix(offsetMs: number): string {
+  let suffix = suffixes.get(offsetMs);
+  if (suffix === undefined) {
+    const minutes = Math.round(Math.abs(offsetMs) / 60_000);
+    suffix = `${offsetMs < 0 ? '-' : '+'}${TWO_DIGITS[Math.floor(minutes / 60)] ?? String(Math.floor(minutes / 60))}:${TWO_DIGITS[minutes % 60]}`;
+    suffixes.set(offsetMs, suffix);
+  }
+  return suffix;
 }
 
 /** `renderSlot` for each slot. */
