@@ -1,19 +1,6 @@
-import {
-  DynamicModule,
-  Global,
-  Inject,
-  MiddlewareConsumer,
-  Module,
-  NestModule,
-  OnApplicationShutdown,
-  OnModuleInit,
-} from '@nestjs/common';
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { LoggerModule } from 'nestjs-pino';
-import type { NextFunction, Request, Response } from 'express';
-import { HEADER_CORRELATION_ID } from '@booking/contracts';
 import { HealthController } from './health/health.controller';
-import { acceptCorrelationId, withCorrelation } from './logging/correlation';
 import { Platform, PlatformOptions } from './platform';
 
 class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -28,40 +15,22 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** Accepts or makes the request's correlation id, echoes it, and runs the request inside it. */
-function correlationMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const correlationId = acceptCorrelationId(req.headers[HEADER_CORRELATION_ID]);
-  (req as Request & { id?: string }).id = correlationId;
-  res.setHeader(HEADER_CORRELATION_ID, correlationId);
-  withCorrelation({ correlationId }, next);
-}
-
+/**
+ * The platform's parts as a Nest module. The per-request context (correlation id, request log) is
+ * not Nest middleware here but the first Express middleware `createHttpApp` installs: it then also
+ * covers answers Nest never routes (body-parser refusals, unknown paths) and costs no route matching.
+ */
 @Global()
 @Module({})
-export class PlatformModule implements NestModule {
+export class PlatformModule {
   static forRoot(options: PlatformOptions): DynamicModule {
     const platform = new Platform(options);
     return {
       module: PlatformModule,
-      imports: [
-        TerminusModule.forRoot({ logger: false }),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger: platform.logger,
-            genReqId: (req) => (req as Request & { id?: string }).id ?? acceptCorrelationId(req.headers[HEADER_CORRELATION_ID]),
-            customProps: (req) => ({ correlationId: (req as Request & { id?: string }).id }),
-            autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
-            quietReqLogger: true,
-          },
-        }),
-      ],
+      imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController],
       providers: [{ provide: Platform, useValue: platform }, PlatformLifecycle],
       exports: [Platform],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(correlationMiddleware).forRoutes('*');
   }
 }

@@ -5,6 +5,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { createHttpApp, problem } from '@booking/platform';
 import { AppModule } from './app.module';
 import { ApiGatewayConfig } from './config';
+import { sendVerbatimJson } from './upstream/verbatim-json';
 
 /** The OpenAPI 3 document, generated from the controllers and their zod schemas. */
 export function openApiDocument(app: INestApplication): OpenAPIObject {
@@ -52,5 +53,6 @@ export async function createGatewayApp(config: ApiGatewayConfig): Promise<INestA
     customSiteTitle: 'Booking platform API',
   });
   answerClientErrors(app.getHttpServer() as Server);
+  sendVerbatimJson(app);
   return app;
 }

@@ -1,11 +1,12 @@
 import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { BaseConfig } from '../config/config';
+import { NestPinoLogger } from '../logging/logger';
 import { Platform } from '../platform';
 import type { NextFunction, Request, Response } from 'express';
 import { problem, ProblemFilter } from './problem';
+import { requestContext } from './request-context';
 
 /** The body parser's own errors (bad JSON, too large, wrong charset) are the client's: answer them here. */
 function bodyParserErrors(error: { type?: string; status?: number; message?: string }, req: Request, res: Response, next: NextFunction): void {
@@ -25,12 +26,15 @@ export type HttpSettings = Pick<BaseConfig, 'HTTP_HOST' | 'HTTP_BODY_LIMIT'> & {
 /** Builds a service's HTTP app the same way in production and in e2e tests. */
 export async function createHttpApp(module: unknown, settings: Pick<HttpSettings, 'HTTP_BODY_LIMIT'>): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module as Type, { bufferLogs: true, bodyParser: false });
-  app.useLogger(app.get(PinoNestLogger));
+  const platform = app.get(Platform);
+  app.useLogger(new NestPinoLogger(platform.logger));
+  // First, so every answer (body-parser refusals and unknown routes included) carries the correlation id.
+  app.use(requestContext(platform.logger));
   app.useBodyParser('json', { limit: settings.HTTP_BODY_LIMIT, strict: true });
   app.use(bodyParserErrors);
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.useGlobalFilters(new ProblemFilter(app.get(Platform).logger));
+  app.useGlobalFilters(new ProblemFilter(platform.logger));
   app.enableShutdownHooks();
   return app;
 }

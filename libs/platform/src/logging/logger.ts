@@ -1,4 +1,5 @@
-import pino, { Logger } from 'pino';
+import type { LoggerService } from '@nestjs/common';
+import pino, { Level, Logger } from 'pino';
 import { currentCorrelation } from './correlation';
 
 /** Structured JSON logs; every line written inside a correlation context carries its id. */
@@ -14,6 +15,60 @@ export function createLogger(service: string, level: string): Logger {
       return context ? { correlationId: context.correlationId } : {};
     },
   });
+}
+
+/**
+ * Nest's own messages (start-up, routes, unhandled errors) written through the service's pino logger,
+ * with Nest's context (the class that logged) as `context`. Lines logged inside a request carry its
+ * correlation id through the logger's mixin, so no per-request child logger is needed.
+ */
+export class NestPinoLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    if (!this.logger.isLevelEnabled(level)) return;
+    const fields: Record<string, unknown> = {};
+    // Nest passes its context last; ExceptionsHandler calls error(message, stack, context).
+    if (params.length > 0 && typeof params[params.length - 1] === 'string') fields.context = params[params.length - 1];
+    const rest = params.slice(0, fields.context === undefined ? params.length : -1);
+    if (message instanceof Error) {
+      fields.err = message;
+      this.logger[level](fields, message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      this.logger[level](Object.assign(fields, message));
+    } else if (level === 'error' && rest.length === 1 && typeof rest[0] === 'string' && rest[0].includes('\n')) {
+      const err = new Error(String(message));
+      err.stack = rest[0];
+      fields.err = err;
+      this.logger.error(fields, String(message));
+    } else {
+      this.logger[level](fields, rest.length ? [message, ...rest].map(String).join(' ') : String(message));
+    }
+  }
 }
 
 export type { Logger };

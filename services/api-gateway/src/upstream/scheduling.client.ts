@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { z, ZodTypeAny } from 'zod';
 import { HEADER_CORRELATION_ID } from '@booking/contracts';
 import { currentCorrelation, ProblemError } from '@booking/platform';
+import { compileExactCheck } from './exact-check';
+import { rememberJsonText } from './verbatim-json';
 
 export type UpstreamRequest = {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -13,6 +15,7 @@ export type UpstreamRequest = {
 };
 
 export type UpstreamReply<T> = { status: number; headers: Record<string, string | string[] | undefined>; body: T };
+type RawReply = UpstreamReply<unknown> & { raw: Buffer };
 
 export type SchedulingClientOptions = { url: string; timeoutMs: number; connections: number };
 
@@ -46,10 +49,19 @@ export class SchedulingClient {
     });
   }
 
-  /** Sends a request and returns a 2xx reply parsed by `schema` (204s carry no body); anything else becomes a problem. */
+  /**
+   * Sends a request and returns a 2xx reply parsed by `schema` (204s carry no body); anything else
+   * becomes a problem. A reply that matches the schema exactly (the usual case) is checked by a
+   * precompiled check instead of zod and keeps its JSON text, which the gateway then sends on as it
+   * is; one that zod would change (unknown keys stripped) or refuse goes through zod.
+   */
   async call<S extends ZodTypeAny>(request: UpstreamRequest, schema: S): Promise<UpstreamReply<z.infer<S>>> {
-    const reply = await this.send(request);
+    const { raw, ...reply } = await this.send(request);
     if (reply.status >= 200 && reply.status < 300) {
+      if (compileExactCheck(schema)(reply.body)) {
+        rememberJsonText(reply.body, raw);
+        return reply;
+      }
       const parsed = schema.safeParse(reply.body);
       if (parsed.success) return { ...reply, body: parsed.data };
       this.logger.error(
@@ -65,21 +77,20 @@ export class SchedulingClient {
     await this.pool.close();
   }
 
-  private async send(request: UpstreamRequest, attempt = 1): Promise<UpstreamReply<unknown>> {
+  private async send(request: UpstreamRequest, attempt = 1): Promise<RawReply> {
     const correlationId = currentCorrelation()?.correlationId;
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     if (correlationId) headers[HEADER_CORRELATION_ID] = correlationId;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const response = await this.pool.request({
-        method: request.method,
-        path: request.path + queryString(request.query),
+      const response = await this.exchange(
+        request.method,
+        request.path + queryString(request.query),
         headers,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      const text = await response.body.text();
-      return { status: response.statusCode, headers: response.headers, body: parseJson(text) };
+        request.body === undefined ? undefined : JSON.stringify(request.body),
+      );
+      const text = response.body.toString('utf8');
+      return { status: response.status, headers: response.headers, body: parseJson(text), raw: response.body };
     } catch (error) {
       const code = errorCode(error);
       if (request.method === 'GET' && attempt === 1 && STALE_SOCKET.has(code)) return this.send(request, 2);
@@ -93,6 +104,61 @@ export class SchedulingClient {
       }
       throw error;
     }
+  }
+
+  /**
+   * One request on the pool through undici's handler interface: the body arrives as Buffers and is
+   * kept as one, with no Readable stream, async-resource binding or AbortSignal per request. The
+   * whole-request budget is one timer that aborts the request (→ 504).
+   */
+  private exchange(method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      let replyHeaders: Record<string, string | string[]> = {};
+      const chunks: Buffer[] = [];
+      let length = 0;
+      let abort: ((error: Error) => void) | undefined;
+      let settled = false;
+      const timer = setTimeout(() => {
+        const error = new Error(`scheduling did not answer within ${this.options.timeoutMs} ms`);
+        error.name = 'TimeoutError';
+        if (abort) abort(error);
+        else fail(error);
+      }, this.options.timeoutMs);
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      };
+      this.pool.dispatch(
+        { method: method as 'GET', path, headers, body },
+        {
+          onConnect: (abortRequest) => {
+            if (settled) abortRequest(new Error('already settled'));
+            abort = abortRequest;
+          },
+          onHeaders: (statusCode, rawHeaders) => {
+            if (statusCode < 200) return true;
+            status = statusCode;
+            replyHeaders = headerRecord(rawHeaders);
+            return true;
+          },
+          onData: (chunk) => {
+            chunks.push(chunk);
+            length += chunk.length;
+            return true;
+          },
+          onComplete: () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve({ status, headers: replyHeaders, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length) });
+          },
+          onError: fail,
+        },
+      );
+    });
   }
 
   private toProblem(request: UpstreamRequest, reply: UpstreamReply<unknown>): ProblemError {
@@ -115,6 +181,18 @@ function queryString(query: UpstreamRequest['query']): string {
   for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
   const text = params.toString();
   return text ? `?${text}` : '';
+}
+
+function headerRecord(raw: Buffer[] | string[] | null): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  if (!raw) return record;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString().toLowerCase();
+    const value = raw[i + 1].toString();
+    const existing = record[name];
+    record[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return record;
 }
 
 function parseJson(text: string): unknown {
