@@ -18,6 +18,8 @@ export type PlatformOptions = {
   topics: readonly string[];
   config: BaseConfig;
   poolMax?: number;
+  /** Connections of the consumers' own pool (see `consumerKnex`); default 4. */
+  consumerPoolMax?: number;
 };
 
 /**
@@ -27,6 +29,12 @@ export type PlatformOptions = {
 export class Platform {
   readonly logger: Logger;
   readonly knex: Knex;
+  /**
+   * A separate, small pool for event handlers' transactions. A service that also serves HTTP can have
+   * every connection of `knex` held by requests; handlers on this pool never queue behind them (and
+   * cannot starve them either). It opens connections only when used.
+   */
+  readonly consumerKnex: Knex;
   readonly kafka: Kafka;
   readonly producer: Producer;
   readonly relay: OutboxRelay;
@@ -37,6 +45,7 @@ export class Platform {
     const { config } = options;
     this.logger = createLogger(options.service, config.LOG_LEVEL);
     this.knex = createKnex(config.DATABASE_URL, options.schema, options.poolMax);
+    this.consumerKnex = createKnex(config.DATABASE_URL, options.schema, options.consumerPoolMax ?? 4);
     this.kafka = createKafka({
       brokers: config.KAFKA_BROKERS.split(','),
       clientId: namespaced(config.KAFKA_NAMESPACE, options.service),
@@ -50,7 +59,7 @@ export class Platform {
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    this.relay = new OutboxRelay(this.knex, this.producer, this.logger, {
+    this.relay = new OutboxRelay(this.producer, this.logger, {
       databaseUrl: config.DATABASE_URL,
       schema: options.schema,
       namespace: config.KAFKA_NAMESPACE,
@@ -119,6 +128,6 @@ export class Platform {
     await Promise.allSettled(this.consumers.map((c) => c.stop()));
     await this.relay.stop();
     await this.producer.disconnect().catch(() => undefined);
-    await this.knex.destroy();
+    await Promise.all([this.knex.destroy(), this.consumerKnex.destroy()]);
   }
 }

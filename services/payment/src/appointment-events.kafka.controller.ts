@@ -28,12 +28,16 @@ export class AppointmentEventsKafkaController implements OnApplicationBootstrap 
       maxAttempts: this.config.PAYMENT_CONSUMER_MAX_ATTEMPTS,
       initialBackoffMs: this.config.PAYMENT_CONSUMER_INITIAL_BACKOFF_MS,
       maxBackoffMs: this.config.PAYMENT_CONSUMER_MAX_BACKOFF_MS,
+      keyConcurrency: this.config.PAYMENT_CONSUMER_KEY_CONCURRENCY,
       handlers: {
         AppointmentRequested: (event) => this.charge.handle(event),
         LatePaymentRefundRequested: (event) => this.refunds.latePayment(event),
         AppointmentCancelled: (event) => this.refunds.cancelled(event),
         AppointmentMarkedNoShow: (event) => this.refunds.noShow(event),
         AppointmentRescheduled: (event) => this.credits.handle(event),
+      },
+      batchHandlers: {
+        AppointmentRequested: (events, context) => this.charge.handleBatch(events, context),
       },
     });
   }

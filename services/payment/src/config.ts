@@ -21,6 +21,8 @@ export const paymentConfigShape = {
   PAYMENT_CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   PAYMENT_CONSUMER_INITIAL_BACKOFF_MS: milliseconds(1, 60000, 200),
   PAYMENT_CONSUMER_MAX_BACKOFF_MS: milliseconds(1, 300000, 5000),
+  /** Appointments of one partition charged at the same time (one appointment's events always in order). */
+  PAYMENT_CONSUMER_KEY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 };
 

@@ -1,4 +1,4 @@
-import { Consumer, Kafka, KafkaMessage, Producer, IHeaders } from 'kafkajs';
+import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Envelope, dlqTopic } from '@booking/contracts';
 import { withCorrelation } from '../logging/correlation';
@@ -15,29 +15,82 @@ export type EventContext = {
 
 export type EventHandler = (event: Envelope, context: EventContext) => Promise<void>;
 
+export type BatchContext = Omit<EventContext, 'offset'>;
+
+/**
+ * Handles a run of messages of one type from one partition at once: in offset order, every key at
+ * most once. It must be all or nothing (one transaction) or idempotent per event (an inbox): if it
+ * throws, each message of the run is handled again on its own by the type's EventHandler — retried,
+ * and dead-lettered if it keeps failing — as if the batch had never run. Outgoing events should carry
+ * each source event's correlation (see withCorrelation); the consumer cannot wrap a whole batch.
+ */
+export type BatchEventHandler = (events: Envelope[], context: BatchContext) => Promise<void>;
+
 export type ConsumerOptions = {
   groupId: string;
   topics: string[];
   /** Handlers by event type. Types without a handler are acknowledged and skipped. */
   handlers: Record<string, EventHandler>;
+  /**
+   * Optional handlers for runs of consecutive messages of one type (each type also needs its
+   * EventHandler, which takes over when the batch handler throws). A run of one message goes to the
+   * EventHandler directly.
+   */
+  batchHandlers?: Record<string, BatchEventHandler>;
+  /** Longest run given to a batch handler (default 100). */
+  maxBatchSize?: number;
   maxAttempts?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   sessionTimeoutMs?: number;
   partitionsConsumedConcurrently?: number;
+  /**
+   * How many keys of one partition's batch are handled at the same time. Messages with the same key
+   * are always handled one after the other, in offset order; messages with different keys are
+   * independent (they would be in different partitions just as well). 1 (the default) handles a
+   * partition strictly one message at a time. Only raise it for handlers that are safe to run
+   * concurrently for different keys — which every handler already is across partitions.
+   */
+  keyConcurrency?: number;
+  /** How long a fetch waits at the broker for data before it returns empty (it returns as soon as data arrives). */
+  maxWaitTimeInMs?: number;
   fromBeginning?: boolean;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Item = { index: number; message: KafkaMessage; event?: Envelope; decodeError?: Error };
+/** `type` set: a run for that type's batch handler; unset: messages for their own handlers. */
+type Segment = { type?: string; items: Item[] };
+type BatchRun = {
+  topic: string;
+  partition: number;
+  heartbeat: () => Promise<void>;
+  halted: () => boolean;
+  finished: (index: number) => void;
+  failure?: { error: unknown };
+};
+
+/** One lane per key; a null key is a key of its own. */
+const keyOf = (message: KafkaMessage) => (message.key === null ? '\u0000null' : message.key.toString('latin1'));
+
 /**
  * At-least-once consumer: the offset is committed only after the handler finished (or the message was
  * dead-lettered). A failing message is retried with exponential backoff a bounded number of times and
  * then sent to `<topic>.dlq`, so it never blocks its partition for long and is never skipped silently.
+ *
+ * Messages arrive in batches per partition. Within a batch, messages are grouped by key: each key's
+ * messages run in offset order, up to `keyConcurrency` keys at once. The partition's offset advances
+ * only over a contiguous run of finished messages, so a message still running (or retrying) holds the
+ * offset back even if later ones finished — after a crash those are delivered again and the inbox
+ * makes that harmless. Offsets are committed in the background, one commit request at a time for all
+ * partitions of the consumer, and flushed before the consumer leaves its group.
  */
 export class EventConsumer {
   private consumer?: Consumer;
   private running = false;
+  private readonly active = new Set<Promise<void>>();
+  private committer?: OffsetCommitter;
 
   constructor(
     private readonly kafka: Kafka,
@@ -53,29 +106,183 @@ export class EventConsumer {
       sessionTimeout: o.sessionTimeoutMs ?? 10000,
       heartbeatInterval: Math.min(3000, Math.floor((o.sessionTimeoutMs ?? 10000) / 3)),
       rebalanceTimeout: 20000,
-      maxWaitTimeInMs: 100,
+      // The broker answers a fetch as soon as data arrives; the wait only bounds how often an idle
+      // consumer asks again.
+      maxWaitTimeInMs: o.maxWaitTimeInMs ?? 100,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
+    this.committer = new OffsetCommitter(consumer, this.logger);
     await consumer.connect();
     await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     this.running = true;
     await consumer.run({
       autoCommit: false,
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        await this.process(topic, partition, message, heartbeat);
-        await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-      },
+      eachBatch: (payload) => this.track(this.processBatch(payload)),
     });
   }
 
-  private async process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>) {
-    let event: Envelope;
+  private async track(work: Promise<void>): Promise<void> {
+    this.active.add(work);
     try {
-      event = decodeEnvelope(message.value);
+      await work;
+    } finally {
+      this.active.delete(work);
+    }
+  }
+
+  private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = batch;
+    const committer = this.committer;
+    if (messages.length === 0 || !committer || !this.running) return;
+    const done = new Array<boolean>(messages.length).fill(false);
+    let watermark = 0; // messages[0 .. watermark) are finished
+    const finished = (index: number) => {
+      done[index] = true;
+      if (index !== watermark) return;
+      while (watermark < messages.length && done[watermark]) watermark++;
+      const last = messages[watermark - 1].offset;
+      resolveOffset(last);
+      committer.offer(topic, partition, (BigInt(last) + 1n).toString());
+    };
+    const run: BatchRun = {
+      topic,
+      partition,
+      heartbeat,
+      halted: () => run.failure !== undefined || !this.running || !isRunning() || isStale(),
+      finished,
+    };
+    for (const segment of this.segments(messages, finished)) {
+      if (run.halted()) break;
+      if (segment.type !== undefined) await this.processRun(run, segment.type, segment.items);
+      else await this.processEach(run, segment.items);
+    }
+    // kafkajs fetches again from the first unresolved offset: an unfinished message (and everything
+    // after it, finished or not) comes again.
+    if (run.failure) throw run.failure.error;
+  }
+
+  /**
+   * Cuts a partition's batch into segments processed one after the other: runs of one type that has a
+   * batch handler (distinct keys, so a run never holds two messages of one key), and stretches of
+   * everything else. Messages of types nobody handles are finished on the spot.
+   */
+  private segments(messages: KafkaMessage[], finished: (index: number) => void): Segment[] {
+    const { handlers, batchHandlers = {}, maxBatchSize = 100 } = this.options;
+    const segments: Segment[] = [];
+    let current: Segment | undefined;
+    let keys = new Set<string>();
+    messages.forEach((message, index) => {
+      let item: Item;
+      try {
+        item = { index, message, event: decodeEnvelope(message.value) };
+      } catch (error) {
+        item = { index, message, decodeError: error as Error };
+      }
+      const type = item.event?.type;
+      if (type !== undefined && !handlers[type]) {
+        finished(index);
+        return;
+      }
+      const batched = type !== undefined && Object.hasOwn(batchHandlers, type) ? type : undefined;
+      const key = keyOf(message);
+      const fits =
+        current !== undefined &&
+        current.type === batched &&
+        (batched === undefined || (!keys.has(key) && current.items.length < maxBatchSize));
+      if (!fits || !current) {
+        current = { type: batched, items: [] };
+        segments.push(current);
+        keys = new Set();
+      }
+      current.items.push(item);
+      keys.add(key);
+    });
+    return segments;
+  }
+
+  /**
+   * A run of one type through its batch handler at once. If the handler throws, the run is handled
+   * message by message instead — with retries and dead-lettering — which the batch handler's
+   * all-or-nothing (or idempotent) contract makes safe.
+   */
+  private async processRun(run: BatchRun, type: string, items: Item[]): Promise<void> {
+    const handler = this.options.batchHandlers?.[type];
+    if (!handler || items.length === 1) return this.processEach(run, items);
+    // A heartbeat that fails inside the handler means a rebalance: the batch stops, it is not retried here.
+    const heartbeat = async () => {
+      try {
+        await run.heartbeat();
+      } catch (error) {
+        run.failure ??= { error };
+        throw error;
+      }
+    };
+    try {
+      await handler(
+        items.map((item) => item.event as Envelope),
+        { topic: run.topic, partition: run.partition, heartbeat },
+      );
     } catch (error) {
-      await this.deadLetter(topic, partition, message, error as Error);
+      if (run.failure || !this.running) {
+        run.failure ??= { error };
+        return;
+      }
+      this.logger.warn({ err: error, type, messages: items.length }, 'batch handler failed; handling its messages one by one');
+      return this.processEach(run, items);
+    }
+    for (const item of items) run.finished(item.index);
+    await this.beat(run);
+  }
+
+  /** Messages one at a time through their handlers: each key in offset order, up to `keyConcurrency` keys at once. */
+  private async processEach(run: BatchRun, items: Item[]): Promise<void> {
+    // Same key → same lane, in offset order.
+    const lanes = new Map<string, Item[]>();
+    for (const item of items) {
+      const key = keyOf(item.message);
+      const lane = lanes.get(key);
+      if (lane) lane.push(item);
+      else lanes.set(key, [item]);
+    }
+    const queue = [...lanes.values()];
+    const worker = async () => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) {
+        for (const item of lane) {
+          if (run.halted()) return;
+          try {
+            await this.process(run.topic, run.partition, item, run.heartbeat);
+          } catch (error) {
+            // Later messages of this key must not overtake this one: the lane stops, and so does the batch.
+            run.failure ??= { error };
+            return;
+          }
+          run.finished(item.index);
+          if (!(await this.beat(run))) return;
+        }
+      }
+    };
+    const width = Math.max(1, Math.min(this.options.keyConcurrency ?? 1, queue.length));
+    await Promise.all(Array.from({ length: width }, worker));
+  }
+
+  /** Heartbeats between messages; a rebalance stops the batch here (kafkajs rejoins, the rest comes again). */
+  private async beat(run: BatchRun): Promise<boolean> {
+    try {
+      await run.heartbeat();
+      return true;
+    } catch (error) {
+      run.failure ??= { error };
+      return false;
+    }
+  }
+
+  private async process(topic: string, partition: number, item: Item, heartbeat: () => Promise<void>) {
+    const { message, event } = item;
+    if (!event) {
+      await this.deadLetter(topic, partition, message, item.decodeError ?? new EnvelopeDecodeError('undecodable message'));
       return;
     }
     const handler = this.options.handlers[event.type];
@@ -128,9 +335,57 @@ export class EventConsumer {
     });
   }
 
-  /** Leaves the group at once so a restarted instance does not wait for the session to expire. */
+  /**
+   * Lets running handlers finish (no new message starts), commits what they finished, then leaves the
+   * group at once so a restarted instance does not wait for the session to expire.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    await Promise.allSettled([...this.active]);
+    await this.committer?.flush();
     await this.consumer?.disconnect();
+  }
+}
+
+/**
+ * Commits offsets for every partition of one consumer, one request at a time: offers that arrive while a
+ * commit is in flight are merged (highest offset per partition) into the next request. An offer is made
+ * only after the message's effect committed, so a committed offset never passes an unfinished message.
+ * A commit that fails (say, during a rebalance) is dropped: the messages behind it are delivered again.
+ */
+class OffsetCommitter {
+  private pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private inFlight?: Promise<void>;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly logger: Logger,
+  ) {}
+
+  offer(topic: string, partition: number, offset: string): void {
+    const key = `${topic}\u0000${partition}`;
+    const current = this.pending.get(key);
+    if (!current || BigInt(current.offset) < BigInt(offset)) this.pending.set(key, { topic, partition, offset });
+    this.inFlight ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.size > 0) {
+        const offsets = [...this.pending.values()];
+        this.pending = new Map();
+        try {
+          await this.consumer.commitOffsets(offsets);
+        } catch (error) {
+          this.logger.warn({ err: error, offsets }, 'offset commit failed; those messages will be delivered again');
+        }
+      }
+    } finally {
+      this.inFlight = undefined;
+    }
+  }
+
+  async flush(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
   }
 }

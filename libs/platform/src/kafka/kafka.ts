@@ -1,6 +1,9 @@
 import { Admin, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import { dlqTopic } from '@booking/contracts';
+import { fixKafkajsIdleTimer } from './kafkajs-idle-timer';
+
+export { fixKafkajsIdleTimer };
 
 export type KafkaSettings = {
   brokers: string[];
@@ -17,6 +20,7 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 export function createKafka(settings: KafkaSettings): Kafka {
+  fixKafkajsIdleTimer();
   const log = settings.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: settings.clientId,

@@ -1,8 +1,8 @@
-import { Knex } from 'knex';
 import { Producer } from 'kafkajs';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
-import { Envelope, HEADER_CORRELATION_ID, HEADER_EVENT_ID, HEADER_EVENT_TYPE } from '@booking/contracts';
+import { HEADER_CORRELATION_ID, HEADER_EVENT_ID, HEADER_EVENT_TYPE } from '@booking/contracts';
+import { quoteIdent } from '../database/database';
 import { namespaced } from '../kafka/kafka';
 import { outboxChannel } from './outbox';
 
@@ -14,27 +14,42 @@ export type OutboxRelayOptions = {
   batchSize?: number;
 };
 
-type OutboxRow = { id: string; event_id: string; topic: string; message_key: string; event_type: string; payload: Envelope };
+type Session = { client: Client; broken: boolean };
+
+type OutboxRow = { id: string; event_id: string; topic: string; message_key: string; event_type: string; payload: string; correlation_id: string | null };
 
 /**
  * Publishes outbox rows to Kafka. Exactly one relay per service is active (a session advisory lock);
  * others stand by and take over if it dies. Woken by LISTEN/NOTIFY, with polling as a fallback.
  *
- * Rows are deleted one by one after Kafka acknowledged them, never by an id watermark: a row whose id
- * was taken by a transaction that commits late is simply picked up by the next round, so none is
- * skipped. Per-appointment order holds because one appointment's events are appended by transactions
- * that the event store's optimistic concurrency already serialises.
+ * Everything the relay does runs on its one session — the one holding the lock and listening — so
+ * a relay that lost its connection has lost the lock too and publishes nothing more until it holds
+ * the lock again on a new session.
+ *
+ * A round is one statement and one send: the statement deletes the rows of the previous send (which
+ * Kafka has acknowledged) and reads the next rows in id order; the send publishes those. Rows are
+ * deleted by id, never by an id watermark: a row whose id was taken by a transaction that commits late
+ * is simply read by a later round, so none is skipped. The relay keeps going while there are rows and
+ * sleeps only when a round found none. Per-appointment order holds because one appointment's events are
+ * appended by transactions that the event store's optimistic concurrency already serialises, and each
+ * round is sent only after the previous one was acknowledged.
+ *
+ * The deletes are committed without waiting for the WAL flush (`synchronous_commit = off` on this
+ * session only): a Postgres crash can lose the last few deletes, never an event — those rows are sent
+ * again, in order, and consumers' inboxes drop the duplicates, as after any crash between a send and
+ * its delete. The business transactions that write the rows keep their synchronous commits.
  */
 export class OutboxRelay {
-  private listener?: Client;
+  private session?: Session;
   private stopped = false;
   private wake?: () => void;
   private loop?: Promise<void>;
   private leader = false;
   private notified = false;
+  /** Ids sent and acknowledged but not yet deleted. */
+  private sent: string[] = [];
 
   constructor(
-    private readonly knex: Knex,
     private readonly producer: Producer,
     private readonly logger: Logger,
     private readonly options: OutboxRelayOptions,
@@ -45,25 +60,57 @@ export class OutboxRelay {
   }
 
   async start(): Promise<void> {
-    this.listener = new Client({ connectionString: this.options.databaseUrl, application_name: `${this.options.schema}-relay` });
-    this.listener.on('error', (error) => this.logger.error({ err: error }, 'outbox listener connection failed'));
-    await this.listener.connect();
-    this.listener.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
-    });
-    await this.listener.query(`LISTEN ${outboxChannel(this.options.schema)}`);
+    await this.connect();
     this.loop = this.run();
   }
 
+  private async connect(): Promise<Session> {
+    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `${this.options.schema}-relay` });
+    const session: Session = { client, broken: false };
+    const broke = () => {
+      session.broken = true;
+      this.wake?.();
+    };
+    client.on('error', (error) => {
+      if (!this.stopped) this.logger.error({ err: error }, 'outbox relay connection failed');
+      broke();
+    });
+    client.on('end', broke);
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
+    try {
+      await client.connect();
+      await client.query('SET synchronous_commit TO off');
+      await client.query(`LISTEN ${quoteIdent(outboxChannel(this.options.schema))}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.session = session;
+    return session;
+  }
+
+  /** Replaces a broken session: its lock went with it, so this relay is no longer the active one. */
+  private async reconnectIfBroken(): Promise<Session> {
+    if (this.session && !this.session.broken) return this.session;
+    if (this.leader) this.logger.warn({ schema: this.options.schema }, 'outbox relay lost its session and with it the lock');
+    this.leader = false;
+    this.sent = [];
+    const old = this.session;
+    this.session = undefined;
+    await old?.client.end().catch(() => undefined);
+    return this.connect();
+  }
+
   private async run(): Promise<void> {
-    const listener = this.listener;
-    if (!listener) return;
     const lockKey = `outbox-relay:${this.options.schema}`;
     while (!this.stopped) {
       try {
+        const session = await this.reconnectIfBroken();
         if (!this.leader) {
-          const { rows } = await listener.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey]);
+          const { rows } = await session.client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockKey]);
           this.leader = rows[0].locked === true;
           if (this.leader) this.logger.info({ schema: this.options.schema }, 'outbox relay is active');
         }
@@ -79,14 +126,27 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes one batch; returns how many rows left the outbox. */
+  /**
+   * One round: deletes what the previous round sent, reads the next rows and sends them. Returns how
+   * many rows it sent (they are deleted by the next round).
+   */
   async publishBatch(): Promise<number> {
-    const rows: OutboxRow[] = await this.knex
-      .withSchema(this.options.schema)
-      .table('outbox')
-      .select('id', 'event_id', 'topic', 'message_key', 'event_type', 'payload')
-      .orderBy('id')
-      .limit(this.options.batchSize ?? 500);
+    const session = this.session;
+    if (!session || session.broken || !this.leader) throw new Error('outbox relay is not the active one');
+    const { client } = session;
+    const outbox = `${quoteIdent(this.options.schema)}.outbox`;
+    const columns = `id, event_id, topic, message_key, event_type, payload::text AS payload, payload->>'correlationId' AS correlation_id`;
+    const limit = this.options.batchSize ?? 500;
+    const sent = this.sent;
+    // The read sees the table as it was before the delete in the same statement, hence the exclusion.
+    const { rows } = sent.length
+      ? await client.query<OutboxRow>(
+          `WITH gone AS (DELETE FROM ${outbox} WHERE id = ANY($1::bigint[]))
+           SELECT ${columns} FROM ${outbox} WHERE id <> ALL($1::bigint[]) ORDER BY id LIMIT $2`,
+          [sent, limit],
+        )
+      : await client.query<OutboxRow>(`SELECT ${columns} FROM ${outbox} ORDER BY id LIMIT $1`, [limit]);
+    this.sent = [];
     if (rows.length === 0) return 0;
     const byTopic = new Map<string, OutboxRow[]>();
     for (const row of rows) {
@@ -100,30 +160,24 @@ export class OutboxRelay {
         topic: namespaced(this.options.namespace, topic),
         messages: list.map((row) => ({
           key: row.message_key,
-          value: JSON.stringify(row.payload),
+          value: row.payload,
           // Headers come from the row's own columns where possible: a malformed payload must still
           // leave (and be dead-lettered by its consumers), never wedge the relay.
           headers: {
             [HEADER_EVENT_TYPE]: row.event_type,
             [HEADER_EVENT_ID]: row.event_id,
-            ...(typeof row.payload?.correlationId === 'string' && { [HEADER_CORRELATION_ID]: row.payload.correlationId }),
+            ...(row.correlation_id !== null && { [HEADER_CORRELATION_ID]: row.correlation_id }),
           },
         })),
       })),
     });
-    await this.knex
-      .withSchema(this.options.schema)
-      .table('outbox')
-      .whereIn(
-        'id',
-        rows.map((r) => r.id),
-      )
-      .delete();
+    this.sent = rows.map((r) => r.id);
     return rows.length;
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.notified || this.stopped) return Promise.resolve();
+    // A broken session is replaced at once; a failed reconnect (no session) waits like any round.
+    if (this.notified || this.stopped || this.session?.broken) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
@@ -137,7 +191,16 @@ export class OutboxRelay {
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
+    // What the last round sent is deleted before the session (and the lock) goes.
+    const session = this.session;
+    if (this.leader && this.sent.length && session && !session.broken) {
+      await session.client
+        .query(`DELETE FROM ${quoteIdent(this.options.schema)}.outbox WHERE id = ANY($1::bigint[])`, [this.sent])
+        .catch((error) => this.logger.warn({ err: error }, 'outbox relay could not delete its last sent rows; they will be sent again'));
+      this.sent = [];
+    }
+    this.session = undefined;
+    await session?.client.end().catch(() => undefined);
     this.leader = false;
   }
 }

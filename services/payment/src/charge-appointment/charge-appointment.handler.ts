@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { Envelope, EventData } from '@booking/contracts';
-import { handleOnce, PermanentEventError, Platform } from '@booking/platform';
+import { BatchContext, PermanentEventError, Platform } from '@booking/platform';
 import type { Logger } from 'pino';
 import { PAYMENT_CONFIG, PaymentConfig } from '../config';
 import { Payment } from '../payments/payment';
@@ -15,10 +15,12 @@ import {
   ProviderTimeoutError,
   withDeadline,
 } from '../provider/payment-provider';
-import { PAYMENT_SCHEMA } from '../schema';
-import { ChargeOutcome, recordChargeOutcome } from './record-charge-outcome';
+import { ChargeOutcome, ChargeRecord, recordChargeOutcomes } from './record-charge-outcome';
 
 export const CHARGE_CONSUMER = 'payment.charge-appointment';
+
+/** Gateway calls one batch has in flight at once. */
+const GATEWAY_CONCURRENCY = 8;
 
 /**
  * The gateway key of an appointment's charge. Derived from the appointment alone, so whatever is
@@ -36,7 +38,8 @@ const paymentMethodSchema = z.string().min(1).max(200).optional();
  * The gateway is called outside any transaction (never hold a transaction open across the network):
  * first the PENDING payment row commits, then the gateway is asked, then the outcome, the outbox event
  * and the inbox row commit together. A crash anywhere in between replays into the same row and the
- * same idempotency key.
+ * same idempotency key. Each of the three steps is one statement: a charge costs three round trips to
+ * Postgres (one of them the simulated gateway's own).
  */
 @Injectable()
 export class ChargeAppointmentHandler {
@@ -52,32 +55,66 @@ export class ChargeAppointmentHandler {
   }
 
   async handle(event: Envelope): Promise<void> {
-    const data = event.data as EventData<'AppointmentRequested'>;
-    // A free appointment is confirmed by scheduling itself; there is nothing to charge or record.
-    if (data.price.amountMinor === 0) return;
-    const method = paymentMethodSchema.safeParse(event.data.paymentMethod);
-    if (!method.success) throw new PermanentEventError(`paymentMethod must be a card token string: ${method.error.issues[0]?.message}`);
-    if (await this.payments.isHandled(CHARGE_CONSUMER, event.eventId)) return;
+    await this.handleAll([event]);
+  }
 
-    const payment = await this.payments.findOrCreate({
-      id: randomUUID(),
-      appointmentId: data.appointmentId,
-      amountMinor: data.price.amountMinor,
-      currency: data.price.currency,
-      idempotencyKey: chargeIdempotencyKey(data.appointmentId),
-      correlationId: event.correlationId,
-      requestEventId: event.eventId,
-    });
-    if (payment.amountMinor !== data.price.amountMinor || payment.currency !== data.price.currency) {
-      throw new PermanentEventError(
-        `appointment ${data.appointmentId} was already charged ${payment.amountMinor} ${payment.currency}, now asked for ${data.price.amountMinor} ${data.price.currency}`,
-      );
+  /**
+   * Several requests at once (distinct appointments, from one partition): one statement opens all
+   * their payments, the gateway is asked for each (side by side, outside any transaction), one
+   * statement records every outcome with its inbox row and event. Anything wrong with one of them
+   * throws, and the consumer handles them one by one instead — which replays into the same rows and
+   * the same idempotency keys, so nothing is charged twice.
+   */
+  async handleBatch(events: Envelope[], context: BatchContext): Promise<void> {
+    await this.handleAll(events, context.heartbeat);
+  }
+
+  private async handleAll(events: Envelope[], heartbeat?: () => Promise<void>): Promise<void> {
+    const requests: { event: Envelope; data: EventData<'AppointmentRequested'>; method: string | undefined }[] = [];
+    for (const event of events) {
+      const data = event.data as EventData<'AppointmentRequested'>;
+      // A free appointment is confirmed by scheduling itself; there is nothing to charge or record.
+      if (data.price.amountMinor === 0) continue;
+      const method = paymentMethodSchema.safeParse(event.data.paymentMethod);
+      if (!method.success) throw new PermanentEventError(`paymentMethod must be a card token string: ${method.error.issues[0]?.message}`);
+      requests.push({ event, data, method: method.data });
+    }
+    if (requests.length === 0) return;
+    const opened = await this.payments.openCharges(
+      CHARGE_CONSUMER,
+      requests.map(({ event, data }) => ({
+        eventId: event.eventId,
+        payment: {
+          id: randomUUID(),
+          appointmentId: data.appointmentId,
+          amountMinor: data.price.amountMinor,
+          currency: data.price.currency,
+          idempotencyKey: chargeIdempotencyKey(data.appointmentId),
+          correlationId: event.correlationId,
+          requestEventId: event.eventId,
+        },
+      })),
+    );
+    const toCharge: { event: Envelope; payment: Payment; method: string | undefined }[] = [];
+    for (const { event, data, method } of requests) {
+      const open = opened.get(event.eventId.toLowerCase());
+      if (!open) throw new Error(`no payment opened for event ${event.eventId}`);
+      if (open.handled) continue;
+      const { payment } = open;
+      if (payment.amountMinor !== data.price.amountMinor || payment.currency !== data.price.currency) {
+        throw new PermanentEventError(
+          `appointment ${data.appointmentId} was already charged ${payment.amountMinor} ${payment.currency}, now asked for ${data.price.amountMinor} ${data.price.currency}`,
+        );
+      }
+      toCharge.push({ event, payment, method });
     }
     // Only a payment nobody has an answer for yet is (re)charged; any other already had its outcome.
-    const outcome = payment.status === 'PENDING' ? await this.charge(payment, method.data) : undefined;
-    await handleOnce(this.platform.knex, PAYMENT_SCHEMA, CHARGE_CONSUMER, event, async (trx) => {
-      if (outcome) await recordChargeOutcome(trx, this.payments, payment, 'PENDING', outcome);
+    const records: ChargeRecord[] = await mapConcurrently(toCharge, GATEWAY_CONCURRENCY, async ({ event, payment, method }) => {
+      const outcome = payment.status === 'PENDING' ? await this.charge(payment, method) : undefined;
+      await heartbeat?.();
+      return { event, payment, outcome };
     });
+    await recordChargeOutcomes(this.platform.knex, CHARGE_CONSUMER, records);
   }
 
   /** Asks the gateway, again with the same key when it does not answer in time, a bounded number of times. */
@@ -101,4 +138,28 @@ export class ChargeAppointmentHandler {
       }
     }
   }
+}
+
+/**
+ * `work` over `items` with at most `limit` running at once; results in the order of `items`. After a
+ * failure no new item starts, and it is thrown only once the running ones are done, so nothing is
+ * left running behind the caller's back.
+ */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
 }

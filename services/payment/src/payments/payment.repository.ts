@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
-import { Platform } from '@booking/platform';
+import { Platform, quoteIdent } from '@booking/platform';
 import { PAYMENT_SCHEMA } from '../schema';
 import { Balance } from './ledger';
 import { Credit, LedgerEntry, Payment, PaymentStatus, Refund, RetainedFee } from './payment';
@@ -28,6 +28,58 @@ export class PaymentRepository {
   async isHandled(consumer: string, eventId: string): Promise<boolean> {
     const row = await this.table(this.knex, 'inbox').where({ consumer, event_id: eventId }).first('event_id');
     return row !== undefined;
+  }
+
+  /**
+   * What charge requests start from, in one statement for all of them: each appointment's payment —
+   * created PENDING (and committed) if it has none yet, so the gateway is only ever asked about a
+   * payment we recorded — and whether `consumer` already handled the request's event. The requests
+   * must be for distinct appointments. Keyed by event id.
+   */
+  async openCharges(consumer: string, requests: readonly { eventId: string; payment: NewPayment }[]): Promise<Map<string, { payment: Payment; handled: boolean }>> {
+    const opened = new Map<string, { payment: Payment; handled: boolean }>();
+    if (requests.length === 0) return opened;
+    const column = <K extends keyof NewPayment>(key: K) => requests.map((r) => r.payment[key]);
+    const payments = `${quoteIdent(PAYMENT_SCHEMA)}.payments`;
+    const inbox = `${quoteIdent(PAYMENT_SCHEMA)}.inbox`;
+    const { rows } = await this.knex.raw(
+      `WITH input AS (
+         SELECT * FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::uuid[])
+           AS i(id, appointment_id, amount_minor, currency, idempotency_key, correlation_id, request_event_id, event_id)
+       ), created AS (
+         INSERT INTO ${payments} (id, appointment_id, amount_minor, currency, status, idempotency_key, correlation_id, request_event_id)
+         SELECT id, appointment_id, amount_minor, currency, 'PENDING', idempotency_key, correlation_id, request_event_id FROM input
+         ON CONFLICT (appointment_id) DO NOTHING
+         RETURNING *
+       )
+       SELECT c.*, i.event_id::text AS for_event, false AS handled
+         FROM created c JOIN input i ON i.appointment_id = c.appointment_id
+       UNION ALL
+       SELECT p.*, i.event_id::text, EXISTS (SELECT 1 FROM ${inbox} WHERE consumer = ? AND event_id = i.event_id)
+         FROM ${payments} p JOIN input i ON i.appointment_id = p.appointment_id
+        WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.appointment_id = p.appointment_id)`,
+      [
+        column('id'),
+        column('appointmentId'),
+        column('amountMinor'),
+        column('currency'),
+        column('idempotencyKey'),
+        column('correlationId'),
+        column('requestEventId'),
+        requests.map((r) => r.eventId),
+        consumer,
+      ],
+    );
+    for (const row of rows as Row[]) opened.set(String(row.for_event).toLowerCase(), { payment: toPayment(row), handled: row.handled === true });
+    // A payment created by a transaction that committed after this statement's snapshot was taken (two
+    // deliveries racing) is not in the result: read it again now that it is visible.
+    for (const { eventId, payment } of requests) {
+      if (opened.has(eventId.toLowerCase())) continue;
+      const [stored, handled] = await Promise.all([this.findByAppointment(this.knex, payment.appointmentId), this.isHandled(consumer, eventId)]);
+      if (!stored) throw new Error(`payment of appointment ${payment.appointmentId} vanished`);
+      opened.set(eventId.toLowerCase(), { payment: stored, handled });
+    }
+    return opened;
   }
 
   /** The appointment's payment, created PENDING if it has none yet (concurrent callers get the same row). */

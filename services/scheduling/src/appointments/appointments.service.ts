@@ -177,8 +177,21 @@ export class AppointmentsService {
   /** Runs a command against an existing appointment; `trx` lets a consumer share its inbox transaction. */
   async execute(appointmentId: string, makeCommand: (at: string) => AppointmentCommand, trx?: Knex.Transaction): Promise<LiveState> {
     const run = async (t: Knex.Transaction) => {
-      const locked = await t('appointments').where({ id: appointmentId }).forUpdate().first('id');
-      const state = locked ? await this.load(t, appointmentId) : appointmentDecider.initialState();
+      // Lock and read the stream in one round trip. If the lock had to wait for another writer of this
+      // appointment, the events were read before that writer committed, but the locked row is its
+      // newest version: its version then differs from the events read, and they are read again.
+      const { rows } = await t.raw<{ rows: { locked_version: number; data: AppointmentEvent | null }[] }>(
+        `SELECT a.version AS locked_version, e.data FROM appointments a LEFT JOIN events e ON e.stream_id = a.id
+          WHERE a.id = ? ORDER BY e.version FOR UPDATE OF a`,
+        [appointmentId],
+      );
+      const events = rows.flatMap((r) => (r.data ? [r.data] : []));
+      const state =
+        rows.length === 0
+          ? appointmentDecider.initialState()
+          : rows.every((r) => Number(r.locked_version) === events.length)
+            ? foldEvents(events)
+            : await this.load(t, appointmentId);
       return this.apply(t, makeCommand(toIsoUtc(this.clock.now().getTime())), state);
     };
     try {

@@ -1,13 +1,42 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Knex } from 'knex';
 import { Envelope, EventData, TOPICS } from '@booking/contracts';
 import { AppointmentCommand } from '@booking/appointment-domain';
-import { handleOnce, PermanentEventError, Platform, ProblemError } from '@booking/platform';
+import { handleEachOnce, handleOnce, PermanentEventError, Platform, ProblemError } from '@booking/platform';
 import { AppointmentsService } from './appointments.service';
+
+const INBOX_CONSUMER = 'scheduling.payment-outcomes';
+
+type Outcome = { appointmentId: string; command: (at: string) => AppointmentCommand };
+
+/** PaymentSucceeded → confirm (or a refund request if the hold already expired). */
+function confirmation(event: Envelope): Outcome {
+  const data = event.data as EventData<'PaymentSucceeded'>;
+  return {
+    appointmentId: data.appointmentId,
+    command: (at) => ({ type: 'ConfirmAppointment', appointmentId: data.appointmentId, paymentId: data.paymentId, amountMinor: data.amountMinor, at }),
+  };
+}
+
+/** PaymentFailed → cancel with PAYMENT_FAILED. */
+function failure(event: Envelope): Outcome {
+  const data = event.data as EventData<'PaymentFailed'>;
+  return {
+    appointmentId: data.appointmentId,
+    command: (at) => ({ type: 'FailPayment', appointmentId: data.appointmentId, paymentId: data.paymentId, reason: data.reason, at }),
+  };
+}
 
 /**
  * Payment outcomes move appointments: PaymentSucceeded → confirm (or a refund request if the hold
  * already expired), PaymentFailed → cancel with PAYMENT_FAILED. The inbox row, the events and the
  * projection share one transaction, so a redelivered outcome has no second effect.
+ *
+ * Outcomes arriving together are applied in one transaction (one inbox statement, one commit); if any
+ * of them fails, the consumer applies them one by one instead, each in its own transaction, so a bad
+ * one is dead-lettered alone. Outcomes of different appointments of one partition run side by side;
+ * one appointment's outcomes stay in order. Their transactions use the platform's consumer pool, so a
+ * burst of booking requests holding every connection of the main pool does not hold up confirmations.
  */
 @Injectable()
 export class PaymentEventsKafkaController implements OnApplicationBootstrap {
@@ -20,37 +49,24 @@ export class PaymentEventsKafkaController implements OnApplicationBootstrap {
     await this.platform.consume({
       groupId: 'scheduling',
       topics: [TOPICS.payment],
+      keyConcurrency: 4,
       handlers: {
-        PaymentSucceeded: (event) => {
-          const data = event.data as EventData<'PaymentSucceeded'>;
-          return this.apply(event, data.appointmentId, (at) => ({
-            type: 'ConfirmAppointment',
-            appointmentId: data.appointmentId,
-            paymentId: data.paymentId,
-            amountMinor: data.amountMinor,
-            at,
-          }));
-        },
-        PaymentFailed: (event) => {
-          const data = event.data as EventData<'PaymentFailed'>;
-          return this.apply(event, data.appointmentId, (at) => ({
-            type: 'FailPayment',
-            appointmentId: data.appointmentId,
-            paymentId: data.paymentId,
-            reason: data.reason,
-            at,
-          }));
-        },
+        PaymentSucceeded: (event) => this.apply(event, confirmation),
+        PaymentFailed: (event) => this.apply(event, failure),
+      },
+      batchHandlers: {
+        PaymentSucceeded: (events) => this.applyAll(events, confirmation),
+        PaymentFailed: (events) => this.applyAll(events, failure),
       },
     });
   }
 
   /** Runs the outcome's command once per event, in the inbox transaction. */
-  private async apply(event: Envelope, appointmentId: string, command: (at: string) => AppointmentCommand): Promise<void> {
-    const { knex, schema } = this.platform;
-    await handleOnce(knex, schema, 'scheduling.payment-outcomes', event, async (trx) => {
+  private async apply(event: Envelope, outcome: (event: Envelope) => Outcome): Promise<void> {
+    const { consumerKnex, schema } = this.platform;
+    await handleOnce(consumerKnex, schema, INBOX_CONSUMER, event, async (trx) => {
       try {
-        await this.appointments.execute(appointmentId, command, trx);
+        await this.run(trx, outcome(event));
       } catch (error) {
         // An outcome for an appointment we do not know, or one the lifecycle refuses, will not get
         // better with retries: dead-letter it for a person to look at.
@@ -58,5 +74,15 @@ export class PaymentEventsKafkaController implements OnApplicationBootstrap {
         throw error;
       }
     });
+  }
+
+  /** A run of outcomes (distinct appointments) in one transaction; any error undoes all of it. */
+  private async applyAll(events: Envelope[], outcome: (event: Envelope) => Outcome): Promise<void> {
+    const { consumerKnex, schema } = this.platform;
+    await handleEachOnce(consumerKnex, schema, INBOX_CONSUMER, events, (trx, event) => this.run(trx, outcome(event)));
+  }
+
+  private async run(trx: Knex.Transaction, { appointmentId, command }: Outcome): Promise<void> {
+    await this.appointments.execute(appointmentId, command, trx);
   }
 }
