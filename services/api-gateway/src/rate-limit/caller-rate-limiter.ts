@@ -11,15 +11,19 @@ export type RateLimitVerdict = {
 };
 
 const WINDOW_SECONDS = 60;
+/** An instance reserves at most this share of a caller's remaining allowance at once… */
+const RESERVE_DIVISOR = 64;
+/** …and never more than this many requests. */
+const MAX_RESERVATION = 100;
+/** Callers remembered per instance (those with reservations or refusals in the current window). */
+const MAX_CALLERS = 50_000;
 
 /**
- * One round trip per request: open the window if there is none, count the request, read the time
- * left — atomically, in Redis. It is the script rate-limiter-flexible's RateLimiterRedis runs for a
- * consume, on the same `<prefix>:<caller>` keys, called straight through ioredis: that library
- * builds an unused MULTI pipeline and a chain of promises around every call, which under load cost
- * as much CPU as the round trip itself.
+ * Reserves `ARGV[1]` requests of the caller's window: opens the window if there is none, adds to its
+ * count, reads the time left — atomically. The script rate-limiter-flexible's RateLimiterRedis runs
+ * for a consume, on the same `<prefix>:<caller>` keys.
  */
-const CONSUME_SCRIPT = `redis.call('set', KEYS[1], 0, 'EX', ARGV[2], 'NX')
+const RESERVE_SCRIPT = `redis.call('set', KEYS[1], 0, 'EX', ARGV[2], 'NX')
 local consumed = redis.call('incrby', KEYS[1], ARGV[1])
 local ttl = redis.call('pttl', KEYS[1])
 if ttl == -1 then
@@ -28,17 +32,38 @@ if ttl == -1 then
 end
 return {consumed, ttl}`;
 
-type ScriptedRedis = Redis & { gatewayRateLimitConsume(key: string, points: string, seconds: string): Promise<[number, number]> };
+type ScriptedRedis = Redis & { gatewayRateLimitReserve(key: string, points: string, seconds: string): Promise<[number, number]> };
+
+/** What this instance knows of one caller's current window. */
+type Window = {
+  /** When the window (the Redis key's TTL) ends, in epoch ms. */
+  endsAt: number;
+  /** Requests reserved in Redis by this instance and not used yet. */
+  tokens: number;
+  /** The window's count in Redis after this instance's last reservation (every instance's requests and reservations). */
+  counted: number;
+};
 
 /**
- * A fixed one-minute window per caller, counted in Redis so every gateway instance shares it. While
- * Redis is unreachable each instance counts in memory instead (the insurance limiter): limits loosen
- * to N per instance rather than the gateway refusing all traffic or letting it through uncounted.
+ * A fixed one-minute window per caller, counted in Redis so every gateway instance shares it.
+ *
+ * Redis is not asked on every request: an instance reserves a few requests of the caller's window at
+ * a time (INCRBY in Redis, then counted down here), at most 1/64 of what is left in the window and
+ * at most 100, and one at a time as the caller nears the limit. The limit stays a hard bound across
+ * instances — Redis never hands out more than N requests per window in total — and what reserving
+ * costs is that a caller spread over several instances may be refused up to a reservation early per
+ * instance (requests reserved by one instance and not used there). A caller over the limit is
+ * refused from memory until the window ends, with no round trip. A single instance reports
+ * RateLimit-Remaining exactly; with several, it counts the others' unused reservations as used.
+ *
+ * While Redis is unreachable each instance counts in memory instead (the insurance limiter): limits
+ * loosen to N per instance rather than the gateway refusing all traffic or letting it through uncounted.
  */
 export class CallerRateLimiter {
   private readonly redis: ScriptedRedis;
   private readonly insurance: RateLimiterMemory;
-  private readonly points: string;
+  private readonly windows = new Map<string, Window>();
+  private readonly reserving = new Map<string, Promise<boolean>>();
   private readonly seconds = String(WINDOW_SECONDS);
 
   constructor(
@@ -47,27 +72,92 @@ export class CallerRateLimiter {
     private readonly keyPrefix: string,
   ) {
     this.redis = connection.client as ScriptedRedis;
-    if (typeof this.redis.gatewayRateLimitConsume !== 'function') {
-      this.redis.defineCommand('gatewayRateLimitConsume', { numberOfKeys: 1, lua: CONSUME_SCRIPT });
+    if (typeof this.redis.gatewayRateLimitReserve !== 'function') {
+      this.redis.defineCommand('gatewayRateLimitReserve', { numberOfKeys: 1, lua: RESERVE_SCRIPT });
     }
-    this.points = '1';
     this.insurance = new RateLimiterMemory({ keyPrefix, points: limit, duration: WINDOW_SECONDS });
   }
 
   async consume(key: string): Promise<RateLimitVerdict> {
-    if (this.redis.status === 'ready') {
-      let counted: [number, number] | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const now = Date.now();
+      const window = this.current(key, now);
+      if (window) {
+        if (window.tokens > 0) {
+          window.tokens--;
+          return this.verdict(true, this.limit - window.counted + window.tokens, window.endsAt - now);
+        }
+        // Redis counted the limit in this window already: it would refuse too, until the window ends.
+        if (window.counted >= this.limit) return this.verdict(false, 0, window.endsAt - now);
+      }
+      if (this.redis.status !== 'ready') return this.consumeInMemory(key);
+      // One reservation in flight per caller; the others wait for it and take from what it brought.
+      const pending = this.reserving.get(key);
+      if (pending && attempt < 3) {
+        await pending;
+        continue;
+      }
+      const reservation = this.reserve(key, window);
+      this.reserving.set(key, reservation);
+      let reserved: boolean;
       try {
-        counted = await this.redis.gatewayRateLimitConsume(`${this.keyPrefix}:${key}`, this.points, this.seconds);
-      } catch {
-        // Redis failed mid-call: count this request in memory, as while it is away.
+        reserved = await reservation;
+      } finally {
+        if (this.reserving.get(key) === reservation) this.reserving.delete(key);
       }
-      if (counted) {
-        const consumed = Number(counted[0]);
-        return this.verdict(consumed <= this.limit, this.limit - consumed, Number(counted[1]));
-      }
+      // Redis failed mid-call: count this request in memory, as while it is away.
+      if (!reserved) return this.consumeInMemory(key);
     }
-    return this.consumeInMemory(key);
+  }
+
+  private current(key: string, now: number): Window | undefined {
+    const window = this.windows.get(key);
+    if (window && window.endsAt <= now) {
+      this.windows.delete(key);
+      return undefined;
+    }
+    return window;
+  }
+
+  /** Reserves the next requests of the caller's window in Redis; false when Redis did not answer. */
+  private async reserve(key: string, window: Window | undefined): Promise<boolean> {
+    // The first request of a window reserves only itself: many callers send one request and go.
+    const points = window ? Math.min(MAX_RESERVATION, Math.max(1, Math.floor((this.limit - window.counted) / RESERVE_DIVISOR))) : 1;
+    let reply: [number, number];
+    try {
+      reply = await this.redis.gatewayRateLimitReserve(`${this.keyPrefix}:${key}`, String(points), this.seconds);
+    } catch {
+      return false;
+    }
+    const counted = Number(reply[0]);
+    // Of the `points` just added, only those within the limit are ours to admit.
+    const granted = Math.max(0, Math.min(points, this.limit - (counted - points)));
+    this.remember(key, Date.now() + Number(reply[1]), counted).tokens += granted;
+    return true;
+  }
+
+  private remember(key: string, endsAt: number, counted: number): Window {
+    let window = this.windows.get(key);
+    if (window && window.endsAt > Date.now()) {
+      // A concurrent reservation may have come back first; keep the newest count and every token.
+      window.counted = Math.max(window.counted, counted);
+      window.endsAt = endsAt;
+      return window;
+    }
+    if (this.windows.size >= MAX_CALLERS) this.evict();
+    window = { endsAt, tokens: 0, counted };
+    this.windows.set(key, window);
+    return window;
+  }
+
+  /** Drops ended windows; if all are live, the oldest entries (their unused reservations are simply not used). */
+  private evict(): void {
+    const now = Date.now();
+    for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
+    for (const key of this.windows.keys()) {
+      if (this.windows.size < MAX_CALLERS * 0.9) break;
+      this.windows.delete(key);
+    }
   }
 
   private async consumeInMemory(key: string): Promise<RateLimitVerdict> {

@@ -1,0 +1,112 @@
+import { CallerRateLimiter } from './caller-rate-limiter';
+import { RedisConnection } from './redis.connection';
+
+/** A stand-in for Redis running the reservation script on shared counters, with a clock the test moves. */
+class FakeRedis {
+  status = 'ready';
+  calls = 0;
+  now = 1_000_000;
+  readonly counters = new Map<string, { count: number; expiresAt: number }>();
+
+  defineCommand(name: string): void {
+    (this as unknown as Record<string, unknown>)[name] = async (key: string, points: string, seconds: string) => {
+      this.calls++;
+      await Promise.resolve();
+      if (this.status !== 'ready') throw new Error('Connection is closed.');
+      let counter = this.counters.get(key);
+      if (!counter || counter.expiresAt <= this.now) {
+        counter = { count: 0, expiresAt: this.now + Number(seconds) * 1000 };
+        this.counters.set(key, counter);
+      }
+      counter.count += Number(points);
+      return [counter.count, counter.expiresAt - this.now];
+    };
+  }
+}
+
+function limiters(count: number, limit: number, { fakeClock = true } = {}) {
+  const redis = new FakeRedis();
+  // rate-limiter-flexible's memory store keeps real time, so the in-memory tests keep it too.
+  if (fakeClock) jest.spyOn(Date, 'now').mockImplementation(() => redis.now);
+  else redis.now = Date.now();
+  const connection = { client: redis } as unknown as RedisConnection;
+  return { redis, instances: Array.from({ length: count }, () => new CallerRateLimiter(connection, limit, 'rl')) };
+}
+
+describe('CallerRateLimiter', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('counts exactly on one instance: remaining goes down by one, then 429 until the window ends', async () => {
+    const { redis, instances: [limiter] } = limiters(1, 5);
+    const verdicts = [];
+    for (let i = 0; i < 7; i++) verdicts.push(await limiter.consume('sub:a'));
+    expect(verdicts.map((v) => [v.allowed, v.remaining])).toEqual([
+      [true, 4],
+      [true, 3],
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+      [false, 0],
+    ]);
+    expect(verdicts[0]).toMatchObject({ limit: 5, resetSeconds: 60 });
+    const callsWhenRefused = redis.calls;
+    await limiter.consume('sub:a');
+    expect(redis.calls).toBe(callsWhenRefused); // refused from memory until the window ends
+    redis.now += 60_000;
+    expect(await limiter.consume('sub:a')).toMatchObject({ allowed: true, remaining: 4 });
+    expect(await limiter.consume('sub:b')).toMatchObject({ allowed: true, remaining: 4 });
+  });
+
+  it('shares a small limit across instances exactly, as the e2e test sees it', async () => {
+    const { instances: [a, b] } = limiters(2, 3);
+    const verdicts = [await a.consume('k'), await b.consume('k'), await a.consume('k'), await b.consume('k')];
+    expect(verdicts.map((v) => [v.allowed, v.remaining])).toEqual([
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+    ]);
+  });
+
+  it('never admits more than the limit across instances, refuses at most a reservation early per instance, and asks Redis rarely', async () => {
+    const limit = 2000;
+    const { redis, instances } = limiters(3, limit);
+    let admitted = 0;
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 3000; i++) if ((await instances[Math.floor(random() * 3)].consume('sub:busy')).allowed) admitted++;
+    expect(admitted).toBeLessThanOrEqual(limit);
+    expect(admitted).toBeGreaterThanOrEqual(limit - 3 * Math.ceil(limit / 64));
+    expect(redis.counters.get('rl:sub:busy')!.count).toBeGreaterThanOrEqual(admitted);
+    expect(redis.calls).toBeLessThan(600);
+  });
+
+  it('lets concurrent requests of one caller share one reservation in flight', async () => {
+    const { redis, instances: [limiter] } = limiters(1, 1_000_000);
+    await limiter.consume('sub:c');
+    redis.calls = 0;
+    const verdicts = await Promise.all(Array.from({ length: 50 }, () => limiter.consume('sub:c')));
+    expect(verdicts.every((v) => v.allowed)).toBe(true);
+    expect(redis.calls).toBe(1);
+    expect(new Set(verdicts.map((v) => v.remaining)).size).toBe(50);
+  });
+
+  it('counts in memory per instance while Redis is away, and goes back to Redis when it returns', async () => {
+    const { redis, instances: [limiter] } = limiters(1, 2, { fakeClock: false });
+    redis.status = 'reconnecting';
+    const offline = [await limiter.consume('x'), await limiter.consume('x'), await limiter.consume('x')];
+    expect(offline.map((v) => v.allowed)).toEqual([true, true, false]);
+    expect(redis.calls).toBe(0);
+    redis.status = 'ready';
+    expect(await limiter.consume('y')).toMatchObject({ allowed: true, remaining: 1 });
+    expect(redis.calls).toBe(1);
+  });
+
+  it('falls back to memory for a request whose Redis call fails', async () => {
+    const { redis, instances: [limiter] } = limiters(1, 2, { fakeClock: false });
+    const client = redis as unknown as { gatewayRateLimitReserve: () => Promise<never> };
+    client.gatewayRateLimitReserve = () => Promise.reject(new Error('Connection is closed.'));
+    expect(await limiter.consume('z')).toMatchObject({ allowed: true, remaining: 1 });
+  });
+});
