@@ -122,7 +122,9 @@ export class OutboxRelay {
       } catch (error) {
         this.logger.error({ err: error }, 'outbox relay round failed; retrying');
       }
-      await this.sleep(this.leader ? (this.options.pollIntervalMs ?? 1000) : 2000);
+      // A standby ignores notifications (they are for the active relay) and asks for the lock now and then.
+      if (this.leader) await this.sleep(this.options.pollIntervalMs ?? 1000, true);
+      else await this.sleep(2000, false);
     }
   }
 
@@ -175,12 +177,14 @@ export class OutboxRelay {
     return rows.length;
   }
 
-  private sleep(ms: number): Promise<void> {
+  private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
     // A broken session is replaced at once; a failed reconnect (no session) waits like any round.
-    if (this.notified || this.stopped || this.session?.broken) return Promise.resolve();
+    const due = () => this.stopped || this.session?.broken === true || (wakeOnNotify && this.notified);
+    if (due()) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
+        if (!due()) return;
         clearTimeout(timer);
         resolve();
       };

@@ -113,6 +113,38 @@ export class PaymentHarness {
     return { envelope: published.envelope, ...(await this.publishRaw(published.envelope.aggregateId, JSON.stringify(published.envelope))) };
   }
 
+  /**
+   * Valid events in one produce request to one partition, so a consumer that has not read them yet
+   * gets them as one batch. `raw` entries are published as they are (poison).
+   */
+  async publishTogether(
+    partition: number,
+    items: ({ type: EventType; data: Record<string, unknown> } | { raw: string; key: string })[],
+  ): Promise<Published[]> {
+    const envelopes = items.map((item) => {
+      if ('raw' in item) return { key: item.key, value: item.raw, envelope: undefined };
+      const event: Envelope = {
+        eventId: randomUUID(),
+        type: item.type,
+        schemaVersion: 1,
+        occurredAt: new Date().toISOString(),
+        aggregateId: String(item.data.appointmentId),
+        aggregateVersion: 1,
+        correlationId: randomUUID(),
+        causationId: null,
+        data: item.data,
+      };
+      envelopeSchema.parse(event);
+      return { key: event.aggregateId, value: JSON.stringify(event), envelope: event };
+    });
+    const [meta] = await this.producer.send({
+      topic: this.appointmentTopic,
+      acks: -1,
+      messages: envelopes.map(({ key, value }) => ({ key, value, partition })),
+    });
+    return envelopes.map(({ envelope }, i) => ({ envelope: envelope as Envelope, partition, offset: Number(meta.baseOffset) + i }));
+  }
+
   async publishRaw(key: string, value: string): Promise<{ partition: number; offset: number }> {
     const [meta] = await this.producer.send({ topic: this.appointmentTopic, acks: -1, messages: [{ key, value }] });
     return { partition: meta.partition, offset: Number(meta.baseOffset) };

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, Producer } from 'kafkajs';
+import { dlqTopic, Envelope, TOPICS } from '@booking/contracts';
+import { buildEnvelope } from '@booking/platform';
+import { eventually, TestEnvironment } from '@booking/platform/testing';
+import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from '../testing/scheduling-app';
+import { AppointmentsService } from './appointments.service';
+import { PaymentEventsKafkaController } from './payment-events.kafka.controller';
+
+/**
+ * Payment outcomes arriving together (one produce request, one partition, the service stopped while
+ * they are written) are applied in one transaction; a bad one in the middle sends the run one by one,
+ * so only it is dead-lettered. Also: a command that waited for another writer's lock sees its event.
+ */
+describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', () => {
+  const env = new TestEnvironment();
+  const NOW = '2030-03-04T12:00:00.000Z';
+  const PRICE = 5000;
+  let t: SchedulingTestApp;
+  let kafka: Kafka;
+  let producer: Producer;
+  let providerId: string;
+  let slot = 0;
+
+  const start = () => startSchedulingApp({ now: NOW, environment: env, env: { HOLD_TTL_SECONDS: '900' } });
+
+  beforeAll(async () => {
+    t = await start();
+    const provider = await t.request('POST', '/providers', newYorkProvider({ price: { amountMinor: PRICE, currency: 'USD' } }));
+    expect(provider.status).toBe(201);
+    providerId = provider.body.id;
+    kafka = new Kafka({ brokers: env.env().KAFKA_BROKERS!.split(','), clientId: `${env.id}-test`, logLevel: logLevel.NOTHING });
+    producer = kafka.producer();
+    await producer.connect();
+  }, 60000);
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await t?.close();
+    await env.destroy();
+  });
+
+  /** A PENDING paid appointment, each on its own half hour of Tuesday 2030-03-05 in New York. */
+  async function pending(): Promise<string> {
+    const at = new Date(Date.parse('2030-03-05T14:00:00Z') + slot++ * 30 * 60_000).toISOString();
+    const res = await t.request('POST', '/appointments', { providerId, clientId: 'c', start: at, client: { timeZone: 'UTC' } });
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('PENDING');
+    return res.body.id;
+  }
+
+  const outcome = (type: 'PaymentSucceeded' | 'PaymentFailed', appointmentId: string): Envelope =>
+    buildEnvelope({
+      topic: TOPICS.payment,
+      type,
+      aggregateId: appointmentId,
+      aggregateVersion: 1,
+      data:
+        type === 'PaymentSucceeded'
+          ? { appointmentId, paymentId: randomUUID(), amountMinor: PRICE, currency: 'USD' }
+          : { appointmentId, paymentId: randomUUID(), reason: 'card_declined' },
+    });
+
+  /** While the service is stopped, so that its first fetch gets them as one batch. */
+  async function deliverTogether(events: Envelope[]): Promise<void> {
+    await t.close();
+    await producer.send({
+      topic: t.platform.topic(TOPICS.payment),
+      acks: -1,
+      messages: events.map((e) => ({ key: e.aggregateId, value: JSON.stringify(e), partition: 0 })),
+    });
+    t = await start();
+  }
+
+  const statusOf = async (id: string) => (await t.request('GET', `/appointments/${id}`)).body;
+  const typesOf = async (id: string) => (await t.request('GET', `/appointments/${id}/events`)).body.items.map((e: { type: string }) => e.type);
+
+  it('confirms a run of outcomes in one transaction, and dead-letters only the bad one of another', async () => {
+    const applyAll = jest.spyOn(PaymentEventsKafkaController.prototype as unknown as { applyAll: (events: Envelope[]) => Promise<void> }, 'applyAll');
+    const [a, b, c, d, e] = [await pending(), await pending(), await pending(), await pending(), await pending()];
+    const unknown = randomUUID();
+    await deliverTogether([
+      outcome('PaymentSucceeded', a),
+      outcome('PaymentSucceeded', b),
+      outcome('PaymentSucceeded', unknown), // no such appointment: the run's transaction rolls back
+      outcome('PaymentSucceeded', c),
+      outcome('PaymentFailed', d),
+      outcome('PaymentSucceeded', e),
+    ]);
+    await eventually(async () => (await statusOf(e)).status === 'CONFIRMED', 20000, 'the last outcome applied');
+    expect((await statusOf(d)).status).toBe('CANCELLED');
+    for (const id of [a, b, c, e]) {
+      expect(await statusOf(id)).toMatchObject({ status: 'CONFIRMED', paidMinor: PRICE, version: 2 });
+      expect(await typesOf(id)).toEqual(['AppointmentRequested', 'AppointmentConfirmed']);
+    }
+    // The first run held a, b, the unknown one and c; it failed as a whole and went one by one.
+    expect(applyAll.mock.calls[0][0]).toHaveLength(4);
+    await expect(applyAll.mock.results[0].value).rejects.toThrow();
+    const dead = await deadLetters(1);
+    expect(dead.map((m) => m.key)).toEqual([unknown]);
+
+    // A run without a bad outcome is one transaction and nothing more.
+    const [f, g, h] = [await pending(), await pending(), await pending()];
+    applyAll.mockClear();
+    await deliverTogether([outcome('PaymentSucceeded', f), outcome('PaymentSucceeded', g), outcome('PaymentSucceeded', h)]);
+    await eventually(async () => (await statusOf(h)).status === 'CONFIRMED', 20000, 'the batch applied');
+    expect(applyAll).toHaveBeenCalledTimes(1);
+    await expect(applyAll.mock.results[0].value).resolves.toBeUndefined();
+    for (const id of [f, g, h]) expect(await typesOf(id)).toEqual(['AppointmentRequested', 'AppointmentConfirmed']);
+    applyAll.mockRestore();
+  });
+
+  it('applies a command that waited for the lock of another writer on top of that writer’s event', async () => {
+    const id = await pending();
+    const appointments = t.app.get(AppointmentsService);
+    const first = await t.platform.knex.transaction();
+    let second: Promise<unknown> | undefined;
+    try {
+      await appointments.execute(id, (at) => ({ type: 'ConfirmAppointment', appointmentId: id, paymentId: 'pay-1', amountMinor: PRICE, at }), first);
+      // This one reads the stream before the confirmation commits and waits for the row lock.
+      second = appointments.execute(id, (at) => ({ type: 'CancelAppointment', appointmentId: id, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }));
+      await eventually(
+        async () => {
+          const { rows } = await t.platform.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+          return rows[0].n > 0;
+        },
+        10000,
+        'the second command to wait for the lock',
+      );
+      await first.commit();
+    } catch (error) {
+      await first.rollback();
+      throw error;
+    }
+    await expect(second).resolves.toMatchObject({ status: 'CANCELLED', version: 3 });
+    expect(await typesOf(id)).toEqual(['AppointmentRequested', 'AppointmentConfirmed', 'AppointmentCancelled']);
+  });
+
+  async function deadLetters(expected: number) {
+    const out: { key: string }[] = [];
+    const reader = kafka.consumer({ groupId: `${env.id}-dlq-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    await reader.connect();
+    try {
+      await reader.subscribe({ topic: dlqTopic(t.platform.topic(TOPICS.payment)), fromBeginning: true });
+      await reader.run({ eachMessage: async ({ message }) => void out.push({ key: String(message.key) }) });
+      await eventually(async () => out.length >= expected, 20000, 'dead letters');
+    } finally {
+      await reader.disconnect();
+    }
+    return out;
+  }
+});
