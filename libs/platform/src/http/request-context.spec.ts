@@ -85,17 +85,18 @@ describe('requestContext', () => {
     expect(typeof lines[0].responseTime).toBe('number');
   });
 
-  it('at warn writes nothing for 2xx and 4xx, but always logs a 5xx at error (health included)', async () => {
+  it('at warn writes nothing for 2xx and 4xx, but always logs a 5xx at error (health probes excepted)', async () => {
     const { url, lines, server } = await serve('warn');
     servers.push(server);
     await get(`${url}/things?status=201`);
     await get(`${url}/things?status=404`);
     await get(`${url}/things?status=503`, { 'x-correlation-id': 'c-503' });
     await get(`${url}/health/ready?status=503`);
+    await get(`${url}/things?status=500`);
     await linesWritten(lines, 2);
     expect(lines.map((l) => [l.level, l.msg, (l.res as { statusCode: number }).statusCode])).toEqual([
       [50, 'request errored', 503],
-      [50, 'request errored', 503],
+      [50, 'request errored', 500],
     ]);
     expect(lines[0].correlationId).toBe('c-503');
   });
