@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { acceptCorrelationId, withCorrelation } from '../logging/correlation';
 
 export type RequestContextOptions = {
-  /** Paths whose successful answers are not logged (health probes); failures still are. */
+  /** Paths whose answers are not logged: health probes (a 503 from /health/ready is a report, not a failure). */
   quietPrefix?: string;
 };
 
@@ -13,8 +13,8 @@ export type RequestContextOptions = {
  * The first middleware of every service: accepts or makes the request's correlation id, echoes it,
  * runs the rest of the request inside it (so logs, outbox rows and Kafka headers pick it up), and
  * writes one structured line when the answer is done — at info, or at error for a 5xx, which is
- * logged whatever LOG_LEVEL says short of silent. It costs one listener and no child logger per
- * request; at LOG_LEVEL=warn a 2xx/4xx answer formats nothing.
+ * logged whatever LOG_LEVEL says short of silent (health probes are not logged, as before). It costs
+ * one listener and no child logger per request; at LOG_LEVEL=warn a 2xx/4xx answer formats nothing.
  */
 export function requestContext(logger: Logger, options: RequestContextOptions = {}) {
   const quietPrefix = options.quietPrefix ?? '/health';
@@ -22,21 +22,20 @@ export function requestContext(logger: Logger, options: RequestContextOptions = 
     const correlationId = acceptCorrelationId(req.headers[HEADER_CORRELATION_ID]);
     req.id = correlationId;
     res.setHeader(HEADER_CORRELATION_ID, correlationId);
-    if (logger.isLevelEnabled('error')) {
+    if (logger.isLevelEnabled('error') && !(req.url ?? '').startsWith(quietPrefix)) {
       const started = performance.now();
-      res.once('close', () => logCompletion(logger, quietPrefix, req, res, correlationId, started));
+      res.once('close', () => logCompletion(logger, req, res, correlationId, started));
     }
     withCorrelation({ correlationId }, next);
   };
 }
 
-function logCompletion(logger: Logger, quietPrefix: string, req: IncomingMessage, res: ServerResponse, correlationId: string, started: number): void {
+function logCompletion(logger: Logger, req: IncomingMessage, res: ServerResponse, correlationId: string, started: number): void {
   const status = res.statusCode;
   const finished = res.writableFinished;
   const failed = finished && status >= 500;
   if (!failed && !logger.isLevelEnabled('info')) return;
   const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
-  if (!failed && finished && url.startsWith(quietPrefix)) return;
   const line = {
     correlationId,
     req: { method: req.method, url },
