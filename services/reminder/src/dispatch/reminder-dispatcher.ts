@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
-import { EventData, TOPICS } from '@booking/contracts';
-import { appendToOutbox, OutgoingEvent, Platform } from '@booking/platform';
+import { currentCorrelation } from '@booking/platform';
 import { Clock } from '../clock';
 import { ClaimedReminder, RemindersRepository } from '../reminders/reminders.repository';
 
@@ -17,51 +16,48 @@ export type DispatchResult = {
 };
 
 /**
- * A pause inside the claim transaction, after the claim and the outbox write, before the commit, with
- * every lock still held. Production never passes it; the interleaving tests stop a real claim there.
+ * A pause inside the claim transaction, after the claim statement (which wrote the outbox rows too),
+ * before the commit, with every lock still held. Production never passes it; the interleaving tests
+ * stop a real claim there.
  */
 export type DispatchHooks = {
   beforeCommit?: (claimed: ClaimedReminder[], trx: Knex.Transaction) => Promise<void>;
 };
 
-/** One claim: a short transaction that moves due reminders to DISPATCHED and puts ReminderDue in the outbox. */
+/**
+ * One claim: one statement that moves due reminders to DISPATCHED and puts their ReminderDue in the
+ * outbox (built by Postgres, see `claimStatement`). A single statement is a transaction of its own,
+ * so production sends just that: no BEGIN and COMMIT round trips, and its locks last only as long as
+ * the statement. With a hook the same statement runs inside an explicit transaction, so a test can
+ * stop it before the commit with every lock held.
+ */
 @Injectable()
 export class ReminderDispatcher {
   constructor(
     private readonly reminders: RemindersRepository,
-    @Inject(Platform) private readonly platform: Platform,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
   async dispatchDue(limit: number, hooks: DispatchHooks = {}): Promise<DispatchResult> {
+    const { beforeCommit } = hooks;
+    if (!beforeCommit) return (await this.claim(this.reminders.knex, limit)).result;
     return this.reminders.knex.transaction(async (trx) => {
-      const asOf = this.clock.now();
-      const { locked, claimed } = await this.reminders.claimDue(trx, asOf, limit);
-      const due = claimed.filter((c) => c.status === 'DISPATCHED');
-      await appendToOutbox(trx, this.platform.schema, due.map(reminderDueEvent));
-      await hooks.beforeCommit?.(claimed, trx);
-      return { asOf, locked, dispatched: due.length, cancelled: claimed.length - due.length };
+      const { result, claimed } = await this.claim(trx, limit);
+      await beforeCommit(claimed, trx);
+      return result;
     });
   }
-}
 
-function reminderDueEvent(reminder: ClaimedReminder): OutgoingEvent {
-  const data: EventData<'ReminderDue'> = {
-    reminderId: reminder.reminderId,
-    appointmentId: reminder.appointmentId,
-    channel: reminder.channel,
-    offsetMinutes: reminder.offsetMinutes,
-    fireAt: reminder.fireAt.toISOString(),
-    start: reminder.start.toISOString(),
-    end: reminder.end.toISOString(),
-    client: reminder.client,
-    provider: reminder.provider,
-  };
-  return {
-    topic: TOPICS.reminder,
-    type: 'ReminderDue',
-    aggregateId: reminder.appointmentId,
-    aggregateVersion: reminder.appointmentVersion,
-    data,
-  };
+  private async claim(db: Knex, limit: number): Promise<{ result: DispatchResult; claimed: ClaimedReminder[] }> {
+    const asOf = this.clock.now();
+    // As the platform's buildEnvelope: the caller's correlation if there is one (a worker loop has
+    // none), otherwise a fresh correlation id per event and no causation.
+    const correlation = currentCorrelation();
+    const { locked, dispatched, claimed } = await this.reminders.claimDue(db, asOf, limit, {
+      occurredAt: new Date(),
+      correlationId: correlation?.correlationId ?? null,
+      causationId: correlation?.causationId ?? null,
+    });
+    return { result: { asOf, locked, dispatched, cancelled: claimed.length - dispatched }, claimed };
+  }
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
-import type { EventData } from '@booking/contracts';
-import { Platform } from '@booking/platform';
+import type { ClientBase } from 'pg';
+import { EventData, TOPICS } from '@booking/contracts';
+import { outboxChannel, Platform, quoteIdent } from '@booking/platform';
+import { ClaimParameters, ClaimStatement, claimStatement } from './claim-statement';
 import type { PlannedReminder } from './reminder-plan';
 import type { Channel, ReminderStatus } from './reminder-status';
 
@@ -18,18 +20,28 @@ export type AppointmentSnapshot = {
   provider: Contact;
 };
 
+/** A reminder the claim decided: DISPATCHED (its ReminderDue is in the outbox) or CANCELLED. */
 export type ClaimedReminder = {
   reminderId: string;
-  appointmentId: string;
-  appointmentVersion: number;
-  channel: Channel;
-  offsetMinutes: number;
-  fireAt: Date;
   status: Extract<ReminderStatus, 'DISPATCHED' | 'CANCELLED'>;
-  start: Date;
-  end: Date;
-  client: Contact;
-  provider: Contact;
+};
+
+export type ClaimResult = {
+  /** Rows the claim locked, whether it decided them or left them to a cancellation in flight. */
+  locked: number;
+  /** ReminderDue envelopes written to the outbox (one per DISPATCHED reminder). */
+  dispatched: number;
+  /** The decided reminders, in fire order. */
+  claimed: ClaimedReminder[];
+};
+
+type ClaimRow = { locked: number; dispatched: number; ids: string[] | null; statuses: ClaimedReminder['status'][] | null };
+
+/** What the envelopes of one claim share; a null correlation id is made fresh per event by Postgres. */
+export type ReminderDueContext = {
+  occurredAt: Date;
+  correlationId: string | null;
+  causationId: string | null;
 };
 
 export type ReminderView = {
@@ -55,9 +67,14 @@ export type DeliveryOutcome = { status: 'SENT' } | { status: 'FAILED'; error: st
 @Injectable()
 export class RemindersRepository {
   readonly knex: Knex;
+  private readonly claims = new Map<number, ClaimStatement>();
+  private readonly outboxTable: string;
+  private readonly outboxChannel: string;
 
   constructor(@Inject(Platform) platform: Platform) {
     this.knex = platform.knex;
+    this.outboxTable = `${quoteIdent(platform.schema)}.outbox`;
+    this.outboxChannel = outboxChannel(platform.schema);
   }
 
   /**
@@ -152,69 +169,53 @@ export class RemindersRepository {
   }
 
   /**
-   * The claim, in one statement (README "Workers and the claim"):
-   * 1. lock the due head of the queue that no other worker holds (`FOR UPDATE SKIP LOCKED`);
-   * 2. lock those reminders' appointment rows `FOR SHARE SKIP LOCKED`. An appointment row that a
-   *    cancellation or reschedule is writing right now is locked, so it is skipped and its reminders
-   *    are left SCHEDULED and untouched: the cancellation, waiting for our row locks, cancels them
-   *    once we commit;
-   * 3. mark each reminder whose appointment is CONFIRMED at the version that planned it DISPATCHED,
-   *    and any other (a last guard; the handlers never leave one) CANCELLED.
-   * Returns the decided reminders and how many rows were locked (decided or left alone).
+   * The claim and its ReminderDue events, in one statement (`claimStatement`, README "Workers and the
+   * claim"): locks the due head of the queue, decides each row, writes the DISPATCHED rows' envelopes
+   * to the outbox and wakes the relay. No row data travels to node and back.
+   *
+   * `db` is the knex instance (the statement is then its own transaction: one round trip, locks
+   * released at its end) or a transaction (locks held until that commits). It runs as a named,
+   * server-side prepared statement on the connection knex gives it, so Postgres parses it once per
+   * connection instead of once per claim.
    */
-  async claimDue(trx: Knex.Transaction, now: Date, limit: number): Promise<{ locked: number; claimed: ClaimedReminder[] }> {
-    const { rows } = await trx.raw(
-      `WITH due AS (
-         SELECT reminder_id, appointment_id, appointment_version
-           FROM reminders
-          WHERE status = 'SCHEDULED' AND fire_at <= ?
-          ORDER BY fire_at
-          LIMIT ?
-          FOR UPDATE SKIP LOCKED
-       ), current AS (
-         SELECT appointment_id, version, status, start_time, end_time, client, provider
-           FROM appointments
-          WHERE appointment_id = ANY (ARRAY(SELECT appointment_id FROM due))
-          FOR SHARE SKIP LOCKED
-       ), decided AS (
-         SELECT d.reminder_id, (c.status = 'CONFIRMED' AND c.version = d.appointment_version) AS live,
-                c.start_time, c.end_time, c.client, c.provider
-           FROM due d JOIN current c ON c.appointment_id = d.appointment_id
-       ), updated AS (
-         UPDATE reminders r
-            SET status = CASE WHEN d.live THEN 'DISPATCHED' ELSE 'CANCELLED' END,
-                attempts = r.attempts + d.live::int,
-                dispatched_at = CASE WHEN d.live THEN ?::timestamptz END,
-                updated_at = ?
-           FROM decided d
-          WHERE r.reminder_id = d.reminder_id AND r.status = 'SCHEDULED'
-         RETURNING r.reminder_id, r.appointment_id, r.appointment_version, r.channel, r.offset_minutes, r.fire_at, r.status,
-                   d.start_time, d.end_time, d.client, d.provider
-       )
-       SELECT u.*, l.locked
-         FROM (SELECT count(*)::int AS locked FROM due) l
-         LEFT JOIN updated u ON true`,
-      [now, limit, now, now],
-    );
-    const locked: number = rows[0].locked;
-    const claimed = rows
-      .filter((r: { reminder_id: string | null }) => r.reminder_id !== null)
-      .map(
-        (r: Record<string, unknown>): ClaimedReminder => ({
-          reminderId: r.reminder_id as string,
-          appointmentId: r.appointment_id as string,
-          appointmentVersion: r.appointment_version as number,
-          channel: r.channel as Channel,
-          offsetMinutes: r.offset_minutes as number,
-          fireAt: r.fire_at as Date,
-          status: r.status as ClaimedReminder['status'],
-          start: r.start_time as Date,
-          end: r.end_time as Date,
-          client: r.client as Contact,
-          provider: r.provider as Contact,
-        }),
-      );
-    return { locked, claimed };
+  async claimDue(db: Knex | Knex.Transaction, now: Date, limit: number, event: ReminderDueContext): Promise<ClaimResult> {
+    const values: ClaimParameters = {
+      now,
+      topic: TOPICS.reminder,
+      occurredAt: event.occurredAt.toISOString(),
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+      channel: this.outboxChannel,
+    };
+    const claim = this.claimStatement(limit);
+    // A transaction's client hands out that transaction's connection and its release is a no-op.
+    const client = db.client as Knex.Client;
+    const connection = (await client.acquireConnection()) as ClientBase;
+    try {
+      const { rows } = await connection.query<ClaimRow>({
+        name: claim.name,
+        text: claim.text,
+        values: claim.parameters.map((name) => values[name]),
+      });
+      const { locked, dispatched, ids, statuses } = rows[0];
+      return {
+        locked,
+        dispatched,
+        claimed: (ids ?? []).map((reminderId, i) => ({ reminderId, status: (statuses ?? [])[i] })),
+      };
+    } finally {
+      await client.releaseConnection(connection);
+    }
+  }
+
+  /** One statement per batch size (a service uses one; tests a few). */
+  private claimStatement(limit: number): ClaimStatement {
+    let claim = this.claims.get(limit);
+    if (!claim) {
+      claim = claimStatement(this.outboxTable, limit);
+      this.claims.set(limit, claim);
+    }
+    return claim;
   }
 
   /** The earliest fire time still waiting, so an idle worker can wake for it instead of a full poll. */
