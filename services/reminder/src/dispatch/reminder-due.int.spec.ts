@@ -55,7 +55,8 @@ function reminderDueEventInJs(reminder: ClaimedRow): OutgoingEvent {
   return { topic: TOPICS.reminder, type: 'ReminderDue', aggregateId: reminder.appointmentId, aggregateVersion: reminder.appointmentVersion, data };
 }
 
-type OutboxRow = { id: string; event_id: string; topic: string; message_key: string; event_type: string; payload: Envelope };
+/** An outbox row; `wire` is the payload as the relay sends it (`payload::text`, Postgres' rendering of the jsonb). */
+type OutboxRow = { id: string; event_id: string; topic: string; message_key: string; event_type: string; payload: Envelope; wire: string };
 
 /**
  * The ReminderDue envelopes the claim statement builds in Postgres: they must decode with the
@@ -148,19 +149,20 @@ describe('dispatch: ReminderDue built by the claim statement', () => {
     );
   }
 
-  const outbox = (): Promise<OutboxRow[]> => knex('outbox').orderBy('id').select('id', 'event_id', 'topic', 'message_key', 'event_type', 'payload');
+  const outbox = (): Promise<OutboxRow[]> =>
+    knex('outbox').orderBy('id').select('id', 'event_id', 'topic', 'message_key', 'event_type', 'payload', knex.raw('payload::text AS wire'));
 
-  /** What the relay puts on the wire for a row: JSON.stringify of the jsonb payload as pg parses it. */
-  const wire = (row: OutboxRow) => Buffer.from(JSON.stringify(row.payload), 'utf8');
+  /** The message body the relay publishes for a row. */
+  const wire = (row: OutboxRow) => Buffer.from(row.wire, 'utf8');
 
   /**
-   * What the JS path wrote for the same row: its envelope, with this event's ids and time, through
-   * the same jsonb column type (jsonb orders keys its own way, so the wire bytes depend on that).
+   * What the JS path wrote for the same row, on the wire: its envelope, with this event's ids and
+   * time, into the same jsonb column type and out again as the relay reads it.
    */
-  async function jsWire(row: ClaimedRow, like: Envelope): Promise<Buffer> {
+  async function jsWire(row: ClaimedRow, like: Envelope): Promise<string> {
     const envelope = { ...buildEnvelope(reminderDueEventInJs(row)), eventId: like.eventId, correlationId: like.correlationId, occurredAt: like.occurredAt };
-    const { rows } = await knex.raw('SELECT ?::jsonb AS payload', [JSON.stringify(envelope)]);
-    return Buffer.from(JSON.stringify(rows[0].payload), 'utf8');
+    const { rows } = await knex.raw('SELECT ?::jsonb::text AS wire', [JSON.stringify(envelope)]);
+    return rows[0].wire;
   }
 
   it('decodes with the contracts codec and equals, on the wire, what the JS path made from the same rows', async () => {
@@ -230,7 +232,7 @@ describe('dispatch: ReminderDue built by the claim statement', () => {
       // The row's own columns, which the relay uses for the key and headers.
       expect([row.topic, row.message_key, row.event_type]).toEqual([TOPICS.reminder, claimed.appointmentId, 'ReminderDue']);
       // Byte for byte what the JS path put on the wire.
-      expect(wire(row).toString('utf8')).toBe((await jsWire(claimed, decoded)).toString('utf8'));
+      expect(row.wire).toBe(await jsWire(claimed, decoded));
       seen.add(decoded.correlationId);
     }
     // A fresh correlation id per event, none shared with another or equal to an event id.
