@@ -43,21 +43,30 @@ export async function handleEachOnce(
 ): Promise<Envelope[]> {
   if (events.length === 0) return [];
   return knex.transaction(async (trx) => {
-    const claimed: { event_id: string }[] = await trx
-      .withSchema(schema)
-      .table('inbox')
-      .insert(events.map((event) => ({ consumer, event_id: event.eventId, event_type: event.type })))
-      .onConflict(['consumer', 'event_id'])
-      .ignore()
-      .returning('event_id');
-    const fresh = new Set(claimed.map((row) => row.event_id.toLowerCase()));
     const handled: Envelope[] = [];
-    for (const event of events) {
-      // Deleting as we go: the same event twice in one run has one effect.
-      if (!fresh.delete(event.eventId.toLowerCase())) continue;
+    for (const event of await claimInbox(trx, schema, consumer, events)) {
       await withCorrelation({ correlationId: event.correlationId, causationId: event.eventId }, () => effect(trx, event));
       handled.push(event);
     }
     return handled;
   });
+}
+
+/**
+ * Claims the inbox rows of a run of events in the caller's transaction, in one statement, and returns
+ * the events not handled before, in order (an event twice in the run is returned once). The caller's
+ * effects for them must commit in the same transaction.
+ */
+export async function claimInbox(trx: Knex.Transaction, schema: string, consumer: string, events: readonly Envelope[]): Promise<Envelope[]> {
+  if (events.length === 0) return [];
+  const claimed: { event_id: string }[] = await trx
+    .withSchema(schema)
+    .table('inbox')
+    .insert(events.map((event) => ({ consumer, event_id: event.eventId, event_type: event.type })))
+    .onConflict(['consumer', 'event_id'])
+    .ignore()
+    .returning('event_id');
+  const fresh = new Set(claimed.map((row) => row.event_id.toLowerCase()));
+  // Deleting as we go: the same event twice in one run is returned once.
+  return events.filter((event) => fresh.delete(event.eventId.toLowerCase()));
 }

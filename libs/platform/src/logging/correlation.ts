@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
-type CorrelationContext = { correlationId: string; causationId?: string };
+export type CorrelationContext = { correlationId: string; causationId?: string };
 
 const storage = new AsyncLocalStorage<CorrelationContext>();
 

@@ -10,7 +10,16 @@ import {
   toIsoUtc,
 } from '@booking/appointment-domain';
 import { TOPICS } from '@booking/contracts';
-import { appendToOutbox, buildEnvelope, currentCorrelation, Platform, ProblemError } from '@booking/platform';
+import {
+  appendToOutbox,
+  buildEnvelope,
+  CorrelationContext,
+  currentCorrelation,
+  outboxChannel,
+  Platform,
+  ProblemError,
+  withCorrelation,
+} from '@booking/platform';
 import { assertIanaZone } from '@booking/slot-engine';
 import { SchedulingConfig } from '../config';
 import { Provider } from '../providers/provider';
@@ -30,6 +39,9 @@ export type Idempotency = { caller: string; key: string };
 export type BookResult = { status: number; body: AppointmentResponse; replayed: boolean };
 
 type LiveState = Exclude<AppointmentState, { status: 'NONE' }>;
+
+/** One command of a batch (see executeMany): the events it causes carry `correlation`. */
+export type BatchCommand = { appointmentId: string; command: (at: string) => AppointmentCommand; correlation: CorrelationContext };
 
 /**
  * Appointment commands. Each runs in one transaction: lock the appointment, fold its stream, let the
@@ -202,6 +214,92 @@ export class AppointmentsService {
   }
 
   /**
+   * Runs one command against each of several existing appointments (all distinct) in the caller's
+   * transaction, in a constant number of statements however many there are: one locks the rows and
+   * reads their streams, the pure decider decides each, and one more statement appends every event,
+   * updates every projection row and writes the outbox (with the relay's NOTIFY). Each command's
+   * events carry its own correlation. Any error (an unknown appointment, a transition the lifecycle
+   * refuses) throws and leaves the whole transaction to be rolled back.
+   */
+  async executeMany(trx: Knex.Transaction, items: readonly BatchCommand[]): Promise<void> {
+    if (items.length === 0) return;
+    const ids = items.map((item) => item.appointmentId);
+    if (new Set(ids).size !== ids.length) throw new Error('executeMany needs distinct appointments');
+    try {
+      // Rows are locked in id order, so two batches sharing appointments cannot deadlock each other.
+      const { rows } = await trx.raw<{ rows: { id: string; locked_version: number; data: AppointmentEvent | null }[] }>(
+        `SELECT a.id, a.version AS locked_version, e.data FROM appointments a LEFT JOIN events e ON e.stream_id = a.id
+          WHERE a.id = ANY(?::uuid[]) ORDER BY a.id, e.version FOR UPDATE OF a`,
+        [ids],
+      );
+      const streams = new Map<string, { lockedVersion: number; events: AppointmentEvent[] }>();
+      for (const row of rows) {
+        const stream = streams.get(row.id) ?? { lockedVersion: Number(row.locked_version), events: [] };
+        if (row.data) stream.events.push(row.data);
+        streams.set(row.id, stream);
+      }
+      const now = this.clock.now();
+      const at = toIsoUtc(now.getTime());
+      const updatedAt = now.toISOString();
+      const events: Record<string, unknown>[] = [];
+      const projections: Record<string, unknown>[] = [];
+      const outbox: Record<string, unknown>[] = [];
+      for (const item of items) {
+        const stream = streams.get(item.appointmentId);
+        // A writer that committed between the read and the lock: read that stream again (rare).
+        const state = !stream
+          ? appointmentDecider.initialState()
+          : stream.lockedVersion === stream.events.length
+            ? foldEvents(stream.events)
+            : await this.load(trx, item.appointmentId);
+        const command = item.command(at);
+        const decided = appointmentDecider.decide(command, state);
+        if (decided.length === 0) continue;
+        if (state.status === 'NONE') throw new ProblemError(404, 'APPOINTMENT_NOT_FOUND', `No appointment with id ${item.appointmentId}.`);
+        const next = decided.reduce(appointmentDecider.evolve, state) as LiveState;
+        withCorrelation(item.correlation, () => {
+          decided.forEach((event, i) => {
+            const stored: StoredEvent<AppointmentEvent> = {
+              position: '',
+              eventId: randomUUID(),
+              streamId: item.appointmentId,
+              version: state.version + i + 1,
+              type: event.type,
+              data: event,
+              occurredAt: updatedAt,
+              correlationId: item.correlation.correlationId,
+            };
+            events.push({
+              event_id: stored.eventId,
+              stream_id: stored.streamId,
+              version: stored.version,
+              type: stored.type,
+              data: stored.data,
+              correlation_id: stored.correlationId,
+            });
+            const envelope = buildEnvelope(toWireEvent(stored, next));
+            outbox.push({ event_id: envelope.eventId, topic: TOPICS.appointment, message_key: envelope.aggregateId, event_type: envelope.type, payload: envelope });
+          });
+        });
+        const row = projectionRow(next, updatedAt);
+        projections.push({ ...row, policy: next.policy, client: JSON.parse(row.client) });
+      }
+      if (events.length === 0) return;
+      const { rows: written } = await trx.raw<{ rows: { appended: number; projected: number }[] }>(writeManyStatement(this.platform.schema), [
+        updatedAt,
+        JSON.stringify(events),
+        JSON.stringify(projections),
+        JSON.stringify(outbox),
+      ]);
+      if (written[0].appended !== events.length || written[0].projected !== projections.length) {
+        throw new Error(`executeMany wrote ${written[0].appended}/${events.length} events and ${written[0].projected}/${projections.length} rows`);
+      }
+    } catch (error) {
+      throw toProblem(error);
+    }
+  }
+
+  /**
    * Moves a confirmed appointment to another slot of its provider in one transaction: the new slot is
    * re-validated, and the projection update is guarded by the exclusion constraint, so the old slot
    * is given up only if the new one is taken. Overlapping its own current slot is fine: a row never
@@ -357,6 +455,39 @@ const unknownProvider =
     }
     throw error;
   };
+
+/**
+ * executeMany's writes in one statement: the events (the unique stream version still guards them),
+ * the projection rows (every column but the id, from the rows as JSON), the outbox rows and the NOTIFY.
+ */
+const writeManyStatements = new Map<string, string>();
+function writeManyStatement(schema: string): string {
+  let text = writeManyStatements.get(schema);
+  if (text) return text;
+  const columns = [
+    'provider_id', 'client_id', 'start_time', 'end_time', 'blocked_start', 'blocked_end', 'status', 'cancel_reason', 'price_minor',
+    'currency', 'paid_minor', 'payment_id', 'fee_minor', 'refund_minor', 'hold_expires_at', 'policy', 'client', 'version', 'created_at', 'updated_at',
+  ];
+  text = `WITH appended AS (
+    INSERT INTO ${schema}.events (event_id, stream_id, stream_type, version, type, data, correlation_id, occurred_at)
+    SELECT e.event_id, e.stream_id, 'appointment', e.version, e.type, e.data, e.correlation_id, ?::timestamptz
+      FROM jsonb_to_recordset(?::jsonb) AS e(event_id uuid, stream_id uuid, version int, type text, data jsonb, correlation_id text)
+    RETURNING 1
+  ), projected AS (
+    UPDATE ${schema}.appointments a SET ${columns.map((c) => `${c} = r.${c}`).join(', ')}
+      FROM jsonb_populate_recordset(NULL::${schema}.appointments, ?::jsonb) AS r WHERE a.id = r.id
+    RETURNING 1
+  ), published AS (
+    INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload)
+    SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload
+      FROM jsonb_to_recordset(?::jsonb) AS o(event_id uuid, topic text, message_key text, event_type text, payload jsonb)
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM appended)::int AS appended, (SELECT count(*) FROM projected)::int AS projected,
+         CASE WHEN EXISTS (SELECT 1 FROM published) THEN pg_notify('${outboxChannel(schema)}', '') END AS notified`;
+  writeManyStatements.set(schema, text);
+  return text;
+}
 
 function withoutUndefined(values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { dlqTopic, Envelope, TOPICS } from '@booking/contracts';
-import { buildEnvelope } from '@booking/platform';
+import { buildEnvelope, ProblemError } from '@booking/platform';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
 import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from '../testing/scheduling-app';
 import { AppointmentsService } from './appointments.service';
@@ -135,6 +135,100 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     await expect(second).resolves.toMatchObject({ status: 'CANCELLED', version: 3 });
     expect(await typesOf(id)).toEqual(['AppointmentRequested', 'AppointmentConfirmed', 'AppointmentCancelled']);
   });
+
+  it('executeMany: one lock-and-read and one write for several appointments, each event with its own correlation, a locked one applied on top of its writer', async () => {
+    const [a, b, c] = [await pending(), await pending(), await pending()];
+    const appointments = t.app.get(AppointmentsService);
+    const confirm = (id: string, paymentId: string) => (at: string) => ({ type: 'ConfirmAppointment' as const, appointmentId: id, paymentId, amountMinor: PRICE, at });
+    // Another writer confirms c and holds its lock; the batch cancels c on top of that confirmation.
+    const other = await t.platform.knex.transaction();
+    let batch: Promise<void> | undefined;
+    const batchTrx = await t.platform.knex.transaction();
+    try {
+      await appointments.execute(c, confirm(c, 'pay-c'), other);
+      batch = appointments.executeMany(batchTrx, [
+        { appointmentId: a, command: confirm(a, 'pay-a'), correlation: { correlationId: 'corr-a', causationId: 'cause-a' } },
+        { appointmentId: b, command: confirm(b, 'pay-b'), correlation: { correlationId: 'corr-b', causationId: 'cause-b' } },
+        {
+          appointmentId: c,
+          command: (at) => ({ type: 'CancelAppointment', appointmentId: c, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }),
+          correlation: { correlationId: 'corr-c' },
+        },
+      ]);
+      await eventually(
+        async () => {
+          const { rows } = await t.platform.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+          return rows[0].n > 0;
+        },
+        10000,
+        'the batch to wait for the lock',
+      );
+      await other.commit();
+      await batch;
+      await batchTrx.commit();
+    } catch (error) {
+      await other.rollback().catch(() => undefined);
+      await batch?.catch(() => undefined);
+      await batchTrx.rollback().catch(() => undefined);
+      throw error;
+    }
+    expect(await statusOf(a)).toMatchObject({ status: 'CONFIRMED', version: 2, paidMinor: PRICE });
+    expect(await statusOf(b)).toMatchObject({ status: 'CONFIRMED', version: 2, paidMinor: PRICE });
+    expect(await statusOf(c)).toMatchObject({ status: 'CANCELLED', version: 3 });
+    expect(await typesOf(c)).toEqual(['AppointmentRequested', 'AppointmentConfirmed', 'AppointmentCancelled']);
+    const { rows } = await t.platform.knex.raw(
+      `SELECT stream_id::text AS id, type, correlation_id FROM events WHERE stream_id = ANY(?::uuid[]) AND version > 1 ORDER BY stream_id, version`,
+      [[a, b, c]],
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { id: a, type: 'AppointmentConfirmed', correlation_id: 'corr-a' },
+        { id: b, type: 'AppointmentConfirmed', correlation_id: 'corr-b' },
+        { id: c, type: 'AppointmentCancelled', correlation_id: 'corr-c' },
+      ]),
+    );
+    // What leaves through the outbox carries the same correlation, and the source event as causation.
+    const published = await readAppointmentEvents([a, b], 'AppointmentConfirmed');
+    expect(published.get(a)).toMatchObject({ correlationId: 'corr-a', causationId: 'cause-a', aggregateVersion: 2, data: { paymentId: 'pay-a' } });
+    expect(published.get(b)).toMatchObject({ correlationId: 'corr-b', causationId: 'cause-b', aggregateVersion: 2, data: { paymentId: 'pay-b' } });
+  });
+
+  it('executeMany refuses the whole batch when one command is refused, and writes nothing', async () => {
+    const [a, b] = [await pending(), await pending()];
+    const appointments = t.app.get(AppointmentsService);
+    const trx = await t.platform.knex.transaction();
+    const run = appointments.executeMany(trx, [
+      { appointmentId: a, command: (at) => ({ type: 'ConfirmAppointment', appointmentId: a, paymentId: 'p', amountMinor: PRICE, at }), correlation: { correlationId: 'x' } },
+      // b is PENDING: completing it is not a transition the lifecycle allows.
+      { appointmentId: b, command: (at) => ({ type: 'CompleteAppointment', appointmentId: b, at }), correlation: { correlationId: 'y' } },
+    ]);
+    const error = await run.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ProblemError);
+    expect((error as ProblemError).getStatus()).toBe(409);
+    await trx.rollback();
+    expect(await statusOf(a)).toMatchObject({ status: 'PENDING', version: 1 });
+    expect(await statusOf(b)).toMatchObject({ status: 'PENDING', version: 1 });
+  });
+
+  /** The first published event of `type` for each appointment, read from the appointment topic. */
+  async function readAppointmentEvents(ids: string[], type: string): Promise<Map<string, Envelope>> {
+    const found = new Map<string, Envelope>();
+    const reader = kafka.consumer({ groupId: `${env.id}-appt-${randomUUID()}`, maxWaitTimeInMs: 100 });
+    await reader.connect();
+    try {
+      await reader.subscribe({ topic: t.platform.topic(TOPICS.appointment), fromBeginning: true });
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          const event = JSON.parse(String(message.value)) as Envelope;
+          if (event.type === type && ids.includes(event.aggregateId) && !found.has(event.aggregateId)) found.set(event.aggregateId, event);
+        },
+      });
+      await eventually(async () => found.size === ids.length, 20000, `${type} for ${ids.length} appointments`);
+    } finally {
+      await reader.disconnect();
+    }
+    return found;
+  }
 
   async function deadLetters(expected: number) {
     const out: { key: string }[] = [];

@@ -1,13 +1,13 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Knex } from 'knex';
 import { Envelope, EventData, TOPICS } from '@booking/contracts';
 import { AppointmentCommand } from '@booking/appointment-domain';
-import { handleEachOnce, handleOnce, PermanentEventError, Platform, ProblemError } from '@booking/platform';
+import { claimInbox, PermanentEventError, Platform, ProblemError } from '@booking/platform';
 import { AppointmentsService } from './appointments.service';
 
 const INBOX_CONSUMER = 'scheduling.payment-outcomes';
 
 type Outcome = { appointmentId: string; command: (at: string) => AppointmentCommand };
+
 
 /** PaymentSucceeded → confirm (or a refund request if the hold already expired). */
 function confirmation(event: Envelope): Outcome {
@@ -32,8 +32,10 @@ function failure(event: Envelope): Outcome {
  * already expired), PaymentFailed → cancel with PAYMENT_FAILED. The inbox row, the events and the
  * projection share one transaction, so a redelivered outcome has no second effect.
  *
- * Outcomes arriving together are applied in one transaction (one inbox statement, one commit); if any
- * of them fails, the consumer applies them one by one instead, each in its own transaction, so a bad
+ * Outcomes arriving together are applied in one transaction of five statements however many there
+ * are (begin, inbox claim, lock and read, one write of events, projection rows and outbox, commit): on
+ * a busy event loop every round trip waits its turn, so the count of round trips, not the SQL, sets
+ * how fast confirmations keep up. If any of them fails, the consumer applies them one by one instead, each in its own transaction, so a bad
  * one is dead-lettered alone. Outcomes of different appointments of one partition run side by side;
  * one appointment's outcomes stay in order. Their transactions use the platform's consumer pool, so a
  * burst of booking requests holding every connection of the main pool does not hold up confirmations.
@@ -61,28 +63,30 @@ export class PaymentEventsKafkaController implements OnApplicationBootstrap {
     });
   }
 
-  /** Runs the outcome's command once per event, in the inbox transaction. */
+  /** One outcome: the inbox row and its effect in one transaction. */
   private async apply(event: Envelope, outcome: (event: Envelope) => Outcome): Promise<void> {
-    const { consumerKnex, schema } = this.platform;
-    await handleOnce(consumerKnex, schema, INBOX_CONSUMER, event, async (trx) => {
-      try {
-        await this.run(trx, outcome(event));
-      } catch (error) {
-        // An outcome for an appointment we do not know, or one the lifecycle refuses, will not get
-        // better with retries: dead-letter it for a person to look at.
-        if (error instanceof ProblemError && error.getStatus() < 500) throw new PermanentEventError(error.message);
-        throw error;
-      }
-    });
+    try {
+      await this.applyAll([event], outcome);
+    } catch (error) {
+      // An outcome for an appointment we do not know, or one the lifecycle refuses, will not get
+      // better with retries: dead-letter it for a person to look at.
+      if (error instanceof ProblemError && error.getStatus() < 500) throw new PermanentEventError(error.message);
+      throw error;
+    }
   }
 
-  /** A run of outcomes (distinct appointments) in one transaction; any error undoes all of it. */
+  /**
+   * A run of outcomes (distinct appointments) in one transaction of a fixed number of statements —
+   * inbox claim, lock and read, write — however long the run; any error undoes all of it.
+   */
   private async applyAll(events: Envelope[], outcome: (event: Envelope) => Outcome): Promise<void> {
     const { consumerKnex, schema } = this.platform;
-    await handleEachOnce(consumerKnex, schema, INBOX_CONSUMER, events, (trx, event) => this.run(trx, outcome(event)));
-  }
-
-  private async run(trx: Knex.Transaction, { appointmentId, command }: Outcome): Promise<void> {
-    await this.appointments.execute(appointmentId, command, trx);
+    await consumerKnex.transaction(async (trx) => {
+      const fresh = await claimInbox(trx, schema, INBOX_CONSUMER, events);
+      await this.appointments.executeMany(
+        trx,
+        fresh.map((event) => ({ ...outcome(event), correlation: { correlationId: event.correlationId, causationId: event.eventId } })),
+      );
+    });
   }
 }
