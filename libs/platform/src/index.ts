@@ -1,5 +1,6 @@
 export * from './config/config';
 export * from './database/database';
+export * from './database/query';
 export * from './kafka/kafka';
 export * from './kafka/errors';
 export * from './kafka/codec';

@@ -141,13 +141,15 @@ export class OutboxRelay {
     const limit = this.options.batchSize ?? 500;
     const sent = this.sent;
     // The read sees the table as it was before the delete in the same statement, hence the exclusion.
+    // Both statements are prepared on the relay's session: they run on every round.
     const { rows } = sent.length
-      ? await client.query<OutboxRow>(
-          `WITH gone AS (DELETE FROM ${outbox} WHERE id = ANY($1::bigint[]))
+      ? await client.query<OutboxRow>({
+          name: `outbox-relay.delete-and-next.${this.options.schema}`,
+          text: `WITH gone AS (DELETE FROM ${outbox} WHERE id = ANY($1::bigint[]))
            SELECT ${columns} FROM ${outbox} WHERE id <> ALL($1::bigint[]) ORDER BY id LIMIT $2`,
-          [sent, limit],
-        )
-      : await client.query<OutboxRow>(`SELECT ${columns} FROM ${outbox} ORDER BY id LIMIT $1`, [limit]);
+          values: [sent, limit],
+        })
+      : await client.query<OutboxRow>({ name: `outbox-relay.next.${this.options.schema}`, text: `SELECT ${columns} FROM ${outbox} ORDER BY id LIMIT $1`, values: [limit] });
     this.sent = [];
     if (rows.length === 0) return 0;
     const byTopic = new Map<string, OutboxRow[]>();

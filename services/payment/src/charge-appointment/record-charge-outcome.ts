@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
 import { Envelope } from '@booking/contracts';
-import { appendToOutbox, buildEnvelope, OutgoingEvent, outboxChannel, quoteIdent, withCorrelation } from '@booking/platform';
+import { appendToOutbox, buildEnvelope, OutgoingEvent, outboxChannel, query, quoteIdent, withCorrelation } from '@booking/platform';
 import { ChargeResult } from '../provider/payment-provider';
 import { paymentFailed, paymentSucceeded } from '../payments/payment-events';
 import { Payment, PaymentStatus } from '../payments/payment';
@@ -100,13 +100,15 @@ export async function recordChargeOutcomes(knex: Knex, consumer: string, records
     columns.out_type.push(envelope?.type ?? null);
     columns.out_payload.push(envelope ? JSON.stringify(envelope) : null);
   }
-  const { rows } = await knex.raw(
-    `WITH input AS (
-       SELECT * FROM unnest(?::uuid[], ?::text[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::int[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::jsonb[])
+  // Prepared once per connection: every charge runs it.
+  const { rows } = await query<{ claimed: string[] | null }>(knex, {
+    name: 'payment.record-charge-outcomes.v1',
+    text: `WITH input AS (
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[])
          AS i(event_id, event_type, payment_id, status, provider_ref, failure_reason, bump, out_event_id, out_topic, out_key, out_type, out_payload)
      ), claimed AS (
        INSERT INTO ${table('inbox')} (consumer, event_id, event_type)
-       SELECT ?, event_id, event_type FROM input
+       SELECT $13, event_id, event_type FROM input
        ON CONFLICT (consumer, event_id) DO NOTHING
        RETURNING event_id
      ), moved AS (
@@ -123,9 +125,8 @@ export async function recordChargeOutcomes(knex: Knex, consumer: string, records
         WHERE i.out_payload IS NOT NULL
        RETURNING 1
      )
-     SELECT (SELECT array_agg(event_id::text) FROM claimed) AS claimed, (SELECT pg_notify(?, '') FROM published LIMIT 1) AS notified`,
-    // Arrays with nulls are fine for pg; knex's types only know arrays without them.
-    [...Object.values(columns), consumer, outboxChannel(PAYMENT_SCHEMA)] as Knex.RawBinding[],
-  );
+     SELECT (SELECT array_agg(event_id::text) FROM claimed) AS claimed, (SELECT pg_notify($14, '') FROM published LIMIT 1) AS notified`,
+    values: [...Object.values(columns), consumer, outboxChannel(PAYMENT_SCHEMA)],
+  });
   return new Set(((rows[0]?.claimed ?? []) as string[]).map((id) => id.toLowerCase()));
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
-import { Platform, quoteIdent } from '@booking/platform';
+import { Platform, query, quoteIdent } from '@booking/platform';
 import { PAYMENT_SCHEMA } from '../schema';
 import { Balance } from './ledger';
 import { Credit, LedgerEntry, Payment, PaymentStatus, Refund, RetainedFee } from './payment';
@@ -42,9 +42,11 @@ export class PaymentRepository {
     const column = <K extends keyof NewPayment>(key: K) => requests.map((r) => r.payment[key]);
     const payments = `${quoteIdent(PAYMENT_SCHEMA)}.payments`;
     const inbox = `${quoteIdent(PAYMENT_SCHEMA)}.inbox`;
-    const { rows } = await this.knex.raw(
-      `WITH input AS (
-         SELECT * FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::uuid[], ?::uuid[])
+    // Prepared once per connection: every charge runs it.
+    const { rows } = await query(this.knex, {
+      name: 'payment.open-charges.v1',
+      text: `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::uuid[])
            AS i(id, appointment_id, amount_minor, currency, idempotency_key, correlation_id, request_event_id, event_id)
        ), created AS (
          INSERT INTO ${payments} (id, appointment_id, amount_minor, currency, status, idempotency_key, correlation_id, request_event_id)
@@ -55,10 +57,10 @@ export class PaymentRepository {
        SELECT c.*, i.event_id::text AS for_event, false AS handled
          FROM created c JOIN input i ON i.appointment_id = c.appointment_id
        UNION ALL
-       SELECT p.*, i.event_id::text, EXISTS (SELECT 1 FROM ${inbox} WHERE consumer = ? AND event_id = i.event_id)
+       SELECT p.*, i.event_id::text, EXISTS (SELECT 1 FROM ${inbox} WHERE consumer = $9 AND event_id = i.event_id)
          FROM ${payments} p JOIN input i ON i.appointment_id = p.appointment_id
         WHERE NOT EXISTS (SELECT 1 FROM created c WHERE c.appointment_id = p.appointment_id)`,
-      [
+      values: [
         column('id'),
         column('appointmentId'),
         column('amountMinor'),
@@ -69,7 +71,7 @@ export class PaymentRepository {
         requests.map((r) => r.eventId),
         consumer,
       ],
-    );
+    });
     for (const row of rows as Row[]) opened.set(String(row.for_event).toLowerCase(), { payment: toPayment(row), handled: row.handled === true });
     // A payment created by a transaction that committed after this statement's snapshot was taken (two
     // deliveries racing) is not in the result: read it again now that it is visible.

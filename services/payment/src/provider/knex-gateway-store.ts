@@ -1,4 +1,5 @@
 import { Knex } from 'knex';
+import { query, quoteIdent } from '@booking/platform';
 import { GatewayCharge, GatewayRefund, GatewayStore } from './gateway-store';
 
 type ChargeRow = {
@@ -25,22 +26,26 @@ export class KnexGatewayStore implements GatewayStore {
   ) {}
 
   async putCharge(charge: Omit<GatewayCharge, 'refundedMinor' | 'requests'>): Promise<GatewayCharge> {
-    const [row] = await this.knex
-      .withSchema(this.schema)
-      .table('provider_charges')
-      .insert({
-        idempotency_key: charge.idempotencyKey,
-        charge_id: charge.chargeId,
-        amount_minor: charge.amountMinor,
-        currency: charge.currency,
-        payment_method: charge.paymentMethod,
-        status: charge.status,
-        failure_reason: charge.failureReason,
-        completes_at: charge.completesAt,
-      })
-      .onConflict('idempotency_key')
-      .merge({ requests: this.knex.raw('provider_charges.requests + 1'), updated_at: this.knex.fn.now() })
-      .returning('*');
+    // Prepared once per connection: every charge runs it.
+    const { rows } = await query<ChargeRow>(this.knex, {
+      name: `gateway.put-charge.${this.schema}`,
+      text: `INSERT INTO ${quoteIdent(this.schema)}.provider_charges
+               (idempotency_key, charge_id, amount_minor, currency, payment_method, status, failure_reason, completes_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (idempotency_key) DO UPDATE SET requests = provider_charges.requests + 1, updated_at = CURRENT_TIMESTAMP
+             RETURNING *`,
+      values: [
+        charge.idempotencyKey,
+        charge.chargeId,
+        charge.amountMinor,
+        charge.currency,
+        charge.paymentMethod,
+        charge.status,
+        charge.failureReason,
+        charge.completesAt,
+      ],
+    });
+    const row = rows[0];
     return toCharge(row as ChargeRow);
   }
 

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
+import type { ClientBase } from 'pg';
 import {
   AppointmentCommand,
   AppointmentEvent,
@@ -221,17 +222,19 @@ export class AppointmentsService {
    * events carry its own correlation. Any error (an unknown appointment, a transition the lifecycle
    * refuses) throws and leaves the whole transaction to be rolled back.
    */
-  async executeMany(trx: Knex.Transaction, items: readonly BatchCommand[]): Promise<void> {
+  async executeMany(connection: ClientBase, items: readonly BatchCommand[]): Promise<void> {
     if (items.length === 0) return;
     const ids = items.map((item) => item.appointmentId);
     if (new Set(ids).size !== ids.length) throw new Error('executeMany needs distinct appointments');
     try {
       // Rows are locked in id order, so two batches sharing appointments cannot deadlock each other.
-      const { rows } = await trx.raw<{ rows: { id: string; locked_version: number; data: AppointmentEvent | null }[] }>(
-        `SELECT a.id, a.version AS locked_version, e.data FROM appointments a LEFT JOIN events e ON e.stream_id = a.id
-          WHERE a.id = ANY(?::uuid[]) ORDER BY a.id, e.version FOR UPDATE OF a`,
-        [ids],
-      );
+      const schema = this.platform.schema;
+      const { rows } = await connection.query<{ id: string; locked_version: number; data: AppointmentEvent | null }>({
+        name: `${schema}.lock-streams.v1`,
+        text: `SELECT a.id::text, a.version AS locked_version, e.data FROM ${schema}.appointments a LEFT JOIN ${schema}.events e ON e.stream_id = a.id
+                WHERE a.id = ANY($1::uuid[]) ORDER BY a.id, e.version FOR UPDATE OF a`,
+        values: [ids],
+      });
       const streams = new Map<string, { lockedVersion: number; events: AppointmentEvent[] }>();
       for (const row of rows) {
         const stream = streams.get(row.id) ?? { lockedVersion: Number(row.locked_version), events: [] };
@@ -251,7 +254,15 @@ export class AppointmentsService {
           ? appointmentDecider.initialState()
           : stream.lockedVersion === stream.events.length
             ? foldEvents(stream.events)
-            : await this.load(trx, item.appointmentId);
+            : foldEvents(
+                (
+                  await connection.query<{ data: AppointmentEvent }>({
+                    name: `${schema}.read-stream.v1`,
+                    text: `SELECT data FROM ${schema}.events WHERE stream_id = $1::uuid ORDER BY version`,
+                    values: [item.appointmentId],
+                  })
+                ).rows.map((r) => r.data),
+              );
         const command = item.command(at);
         const decided = appointmentDecider.decide(command, state);
         if (decided.length === 0) continue;
@@ -285,12 +296,11 @@ export class AppointmentsService {
         projections.push({ ...row, policy: next.policy, client: JSON.parse(row.client) });
       }
       if (events.length === 0) return;
-      const { rows: written } = await trx.raw<{ rows: { appended: number; projected: number }[] }>(writeManyStatement(this.platform.schema), [
-        updatedAt,
-        JSON.stringify(events),
-        JSON.stringify(projections),
-        JSON.stringify(outbox),
-      ]);
+      const { rows: written } = await connection.query<{ appended: number; projected: number }>({
+        name: `${schema}.write-many.v1`,
+        text: writeManyStatement(schema),
+        values: [updatedAt, JSON.stringify(events), JSON.stringify(projections), JSON.stringify(outbox)],
+      });
       if (written[0].appended !== events.length || written[0].projected !== projections.length) {
         throw new Error(`executeMany wrote ${written[0].appended}/${events.length} events and ${written[0].projected}/${projections.length} rows`);
       }
@@ -470,17 +480,17 @@ function writeManyStatement(schema: string): string {
   ];
   text = `WITH appended AS (
     INSERT INTO ${schema}.events (event_id, stream_id, stream_type, version, type, data, correlation_id, occurred_at)
-    SELECT e.event_id, e.stream_id, 'appointment', e.version, e.type, e.data, e.correlation_id, ?::timestamptz
-      FROM jsonb_to_recordset(?::jsonb) AS e(event_id uuid, stream_id uuid, version int, type text, data jsonb, correlation_id text)
+    SELECT e.event_id, e.stream_id, 'appointment', e.version, e.type, e.data, e.correlation_id, $1::timestamptz
+      FROM jsonb_to_recordset($2::jsonb) AS e(event_id uuid, stream_id uuid, version int, type text, data jsonb, correlation_id text)
     RETURNING 1
   ), projected AS (
     UPDATE ${schema}.appointments a SET ${columns.map((c) => `${c} = r.${c}`).join(', ')}
-      FROM jsonb_populate_recordset(NULL::${schema}.appointments, ?::jsonb) AS r WHERE a.id = r.id
+      FROM jsonb_populate_recordset(NULL::${schema}.appointments, $3::jsonb) AS r WHERE a.id = r.id
     RETURNING 1
   ), published AS (
     INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload)
     SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload
-      FROM jsonb_to_recordset(?::jsonb) AS o(event_id uuid, topic text, message_key text, event_type text, payload jsonb)
+      FROM jsonb_to_recordset($4::jsonb) AS o(event_id uuid, topic text, message_key text, event_type text, payload jsonb)
     RETURNING 1
   )
   SELECT (SELECT count(*) FROM appended)::int AS appended, (SELECT count(*) FROM projected)::int AS projected,

@@ -1,6 +1,5 @@
 import { Knex } from 'knex';
-import { outboxChannel } from '@booking/platform';
-import { query } from '../shared/query';
+import { outboxChannel, query } from '@booking/platform';
 
 /**
  * A booking is one SQL statement, so it is one implicit transaction and one round trip. Every write

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { dlqTopic, Envelope, TOPICS } from '@booking/contracts';
-import { buildEnvelope, ProblemError } from '@booking/platform';
+import { buildEnvelope, pgTransaction, ProblemError, withConnection } from '@booking/platform';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
 import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from '../testing/scheduling-app';
 import { AppointmentsService } from './appointments.service';
@@ -142,36 +142,38 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     const confirm = (id: string, paymentId: string) => (at: string) => ({ type: 'ConfirmAppointment' as const, appointmentId: id, paymentId, amountMinor: PRICE, at });
     // Another writer confirms c and holds its lock; the batch cancels c on top of that confirmation.
     const other = await t.platform.knex.transaction();
-    let batch: Promise<void> | undefined;
-    const batchTrx = await t.platform.knex.transaction();
-    try {
-      await appointments.execute(c, confirm(c, 'pay-c'), other);
-      batch = appointments.executeMany(batchTrx, [
-        { appointmentId: a, command: confirm(a, 'pay-a'), correlation: { correlationId: 'corr-a', causationId: 'cause-a' } },
-        { appointmentId: b, command: confirm(b, 'pay-b'), correlation: { correlationId: 'corr-b', causationId: 'cause-b' } },
-        {
-          appointmentId: c,
-          command: (at) => ({ type: 'CancelAppointment', appointmentId: c, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }),
-          correlation: { correlationId: 'corr-c' },
-        },
-      ]);
-      await eventually(
-        async () => {
-          const { rows } = await t.platform.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-          return rows[0].n > 0;
-        },
-        10000,
-        'the batch to wait for the lock',
-      );
-      await other.commit();
-      await batch;
-      await batchTrx.commit();
-    } catch (error) {
-      await other.rollback().catch(() => undefined);
-      await batch?.catch(() => undefined);
-      await batchTrx.rollback().catch(() => undefined);
-      throw error;
-    }
+    await withConnection(t.platform.knex, async (connection) => {
+      let batch: Promise<void> | undefined;
+      await connection.query('BEGIN');
+      try {
+        await appointments.execute(c, confirm(c, 'pay-c'), other);
+        batch = appointments.executeMany(connection, [
+          { appointmentId: a, command: confirm(a, 'pay-a'), correlation: { correlationId: 'corr-a', causationId: 'cause-a' } },
+          { appointmentId: b, command: confirm(b, 'pay-b'), correlation: { correlationId: 'corr-b', causationId: 'cause-b' } },
+          {
+            appointmentId: c,
+            command: (at) => ({ type: 'CancelAppointment', appointmentId: c, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }),
+            correlation: { correlationId: 'corr-c' },
+          },
+        ]);
+        await eventually(
+          async () => {
+            const { rows } = await t.platform.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+            return rows[0].n > 0;
+          },
+          10000,
+          'the batch to wait for the lock',
+        );
+        await other.commit();
+        await batch;
+        await connection.query('COMMIT');
+      } catch (error) {
+        await other.rollback().catch(() => undefined);
+        await batch?.catch(() => undefined);
+        await connection.query('ROLLBACK');
+        throw error;
+      }
+    });
     expect(await statusOf(a)).toMatchObject({ status: 'CONFIRMED', version: 2, paidMinor: PRICE });
     expect(await statusOf(b)).toMatchObject({ status: 'CONFIRMED', version: 2, paidMinor: PRICE });
     expect(await statusOf(c)).toMatchObject({ status: 'CANCELLED', version: 3 });
@@ -196,16 +198,15 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
   it('executeMany refuses the whole batch when one command is refused, and writes nothing', async () => {
     const [a, b] = [await pending(), await pending()];
     const appointments = t.app.get(AppointmentsService);
-    const trx = await t.platform.knex.transaction();
-    const run = appointments.executeMany(trx, [
+    // pgTransaction rolls back when executeMany throws.
+    const run = pgTransaction(t.platform.knex, (connection) => appointments.executeMany(connection, [
       { appointmentId: a, command: (at) => ({ type: 'ConfirmAppointment', appointmentId: a, paymentId: 'p', amountMinor: PRICE, at }), correlation: { correlationId: 'x' } },
       // b is PENDING: completing it is not a transition the lifecycle allows.
       { appointmentId: b, command: (at) => ({ type: 'CompleteAppointment', appointmentId: b, at }), correlation: { correlationId: 'y' } },
-    ]);
+    ]));
     const error = await run.then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(ProblemError);
     expect((error as ProblemError).getStatus()).toBe(409);
-    await trx.rollback();
     expect(await statusOf(a)).toMatchObject({ status: 'PENDING', version: 1 });
     expect(await statusOf(b)).toMatchObject({ status: 'PENDING', version: 1 });
   });

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
-import { Platform, ProblemError } from '@booking/platform';
+import { Platform, ProblemError, query } from '@booking/platform';
 import { BusyRange, computeSlotsForClientDates, localDateSpan, renderSlots } from '@booking/slot-engine';
 import { ProvidersService } from '../providers/providers.service';
 import { Clock } from '../shared/clock';
 import { mapErrors } from '../shared/errors';
-import { query } from '../shared/query';
 import { SlotsQuery } from './slots.request';
 
 /** Free slots of a provider for client-local dates: live appointments (with buffers) and blocked time are busy. */
