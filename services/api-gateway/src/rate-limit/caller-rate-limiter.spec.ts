@@ -82,6 +82,19 @@ describe('CallerRateLimiter', () => {
     expect(redis.calls).toBeLessThan(600);
   });
 
+  it('starts over when Redis opened the next window while the old one had milliseconds left here', async () => {
+    const { redis, instances: [limiter] } = limiters(1, 10);
+    for (let i = 0; i < 9; i++) await limiter.consume('sub:edge');
+    // Redis' key expires 5 ms before this instance's window does (its TTL was read a round trip late).
+    const counter = redis.counters.get('rl:sub:edge')!;
+    counter.expiresAt -= 5;
+    redis.now = counter.expiresAt + 1;
+    const first = await limiter.consume('sub:edge');
+    expect(first).toMatchObject({ allowed: true, remaining: 9, resetSeconds: 60 });
+    expect(redis.counters.get('rl:sub:edge')!.count).toBe(1);
+    expect(await limiter.consume('sub:edge')).toMatchObject({ allowed: true, remaining: 8 });
+  });
+
   it('lets concurrent requests of one caller share one reservation in flight', async () => {
     const { redis, instances: [limiter] } = limiters(1, 1_000_000);
     await limiter.consume('sub:c');

@@ -15,6 +15,8 @@ const WINDOW_SECONDS = 60;
 const RESERVE_DIVISOR = 64;
 /** …and never more than this many requests. */
 const MAX_RESERVATION = 100;
+/** A reply whose window ends this much later than the one known here is about the next window. */
+const NEXT_WINDOW_MS = (WINDOW_SECONDS * 1000) / 2;
 /** Callers remembered per instance (those with reservations or refusals in the current window). */
 const MAX_CALLERS = 50_000;
 
@@ -139,8 +141,16 @@ export class CallerRateLimiter {
   private remember(key: string, endsAt: number, counted: number): Window {
     let window = this.windows.get(key);
     if (window && window.endsAt > Date.now()) {
-      // A concurrent reservation may have come back first; keep the newest count and every token.
-      window.counted = Math.max(window.counted, counted);
+      if (endsAt - window.endsAt < NEXT_WINDOW_MS) {
+        // The same window: a concurrent reservation may have come back first; keep the newest count and every token.
+        window.counted = Math.max(window.counted, counted);
+        window.endsAt = endsAt;
+        return window;
+      }
+      // Redis opened the next window while this one had a few milliseconds left here (the key's TTL
+      // and this instance's clock disagree by a round trip): its count and tokens start over.
+      window.counted = counted;
+      window.tokens = 0;
       window.endsAt = endsAt;
       return window;
     }
