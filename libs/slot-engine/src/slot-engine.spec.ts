@@ -94,6 +94,25 @@ describe('computeSlots — daylight-saving time in America/New_York', () => {
   });
 });
 
+describe('computeSlots — a transition on an offset-block boundary', () => {
+  // Found by the property test against the naive engine: the zone index lost a transition that fell
+  // exactly on the first instant of one of its 8-day blocks, and the day ran an hour too long.
+  it('given Asia/Gaza springing forward at 2027-03-27T00:00Z, when a provider works 00:00-11:45 that Saturday, then 10 h 45 min of slots, as the naive engine says', () => {
+    const input: ComputeSlotsInput = {
+      rules: rules({ timezone: 'Asia/Gaza', slotDurationMinutes: 5, workingHours: { SAT: ['00:00', '11:45'] } }),
+      busy: [],
+      from: '2027-03-27',
+      to: '2027-03-27',
+      now: LONG_AGO,
+    };
+    const result = slots(input);
+    expect(result).toHaveLength(129);
+    expect(result[0].start).toBe(utc('2027-03-26T22:00'));
+    expect(result[result.length - 1].end).toBe(utc('2027-03-27T08:45'));
+    expect(result).toEqual(naiveComputeSlots(input));
+  });
+});
+
 describe('computeSlots — intervals ending at 24:00', () => {
   it('given hours 20:00-24:00, then the last slot ends at the next local midnight', () => {
     const provider = rules({ workingHours: { FRI: ['20:00', '24:00'] } });

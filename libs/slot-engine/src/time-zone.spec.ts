@@ -82,6 +82,22 @@ describe('resolveLocalTime (DST rules)', () => {
     expect(resolveLocalTime('2026-04-05', 3 * 60, 'Pacific/Chatham')).toBe(utc('2026-04-04T13:15')); // 03:00 +13:45
   });
 
+  it('sees a transition that falls exactly on the first instant of its 8-day offset block (Asia/Gaza, 2027-03-27T00:00Z)', () => {
+    // The zone data this runs on must have the transition this test is about; if tz data changes, pick another.
+    const at = utc('2027-03-27T00:00');
+    expect(at % (8 * 86_400_000)).toBe(0);
+    expect([DateTime.fromMillis(at - 1000, { zone: 'Asia/Gaza' }).offset, DateTime.fromMillis(at, { zone: 'Asia/Gaza' }).offset]).toEqual([120, 180]);
+    clearTimeZoneCache();
+    // Wall times after the jump (02:00 -> 03:00) resolve with +03:00, including from a cold cache built forward.
+    expect(resolveLocalTime('2027-03-27', 11 * 60 + 45, 'Asia/Gaza')).toBe(utc('2027-03-27T08:45'));
+    expect(resolveLocalTime('2027-03-27', 0, 'Asia/Gaza')).toBe(utc('2027-03-26T22:00'));
+    expect(resolveLocalTime('2027-03-27', 2 * 60 + 30, 'Asia/Gaza')).toBe(utc('2027-03-27T00:30')); // in the gap: 03:30 +03:00
+    for (const minutes of [0, 90, 180, 600, 1439]) {
+      const expected = DateTime.fromObject({ year: 2027, month: 3, day: 27, hour: Math.floor(minutes / 60), minute: minutes % 60 }, { zone: 'Asia/Gaza' });
+      expect(resolveLocalTime('2027-03-27', minutes, 'Asia/Gaza')).toBe(expected.toMillis());
+    }
+  });
+
   it('does not depend on the clock (luxon alone would: its overlap choice follows Settings.now)', () => {
     const original = Settings.now;
     try {

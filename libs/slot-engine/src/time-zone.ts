@@ -188,6 +188,10 @@ export class ZoneOffsets {
     const end = start + BLOCK_MS;
     const transitions: Transition[] = [];
     const startOffset = this.rawOffset(start);
+    // A transition exactly at the block's first instant belongs to this block (the previous block finds
+    // it at its end and leaves it out): without it, resolveWall would not see it from this side.
+    const justBefore = this.rawOffset(start - 1000);
+    if (justBefore !== startOffset) transitions.push({ at: start, before: justBefore, after: startOffset });
     let prevT = start;
     let prevOffset = startOffset;
     for (let t = start + SAMPLE_MS; t <= end; t += SAMPLE_MS) {
