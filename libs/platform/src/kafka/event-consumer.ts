@@ -52,6 +52,8 @@ export type ConsumerOptions = {
    * concurrently for different keys — which every handler already is across partitions.
    */
   keyConcurrency?: number;
+  /** Shortest time between two offset commits of this consumer (default 100 ms; see OffsetCommitter). */
+  commitIntervalMs?: number;
   /** How long a fetch waits at the broker for data before it returns empty (it returns as soon as data arrives). */
   maxWaitTimeInMs?: number;
   fromBeginning?: boolean;
@@ -84,7 +86,8 @@ const keyOf = (message: KafkaMessage) => (message.key === null ? '\u0000null' : 
  * only over a contiguous run of finished messages, so a message still running (or retrying) holds the
  * offset back even if later ones finished — after a crash those are delivered again and the inbox
  * makes that harmless. Offsets are committed in the background, one commit request at a time for all
- * partitions of the consumer, and flushed before the consumer leaves its group.
+ * partitions of the consumer, at most one every `commitIntervalMs`, and flushed before the consumer
+ * leaves its group.
  */
 export class EventConsumer {
   private consumer?: Consumer;
@@ -112,7 +115,7 @@ export class EventConsumer {
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
-    this.committer = new OffsetCommitter(consumer, this.logger);
+    this.committer = new OffsetCommitter(consumer, this.logger, o.commitIntervalMs ?? 100);
     await consumer.connect();
     await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     this.running = true;
@@ -348,18 +351,25 @@ export class EventConsumer {
 }
 
 /**
- * Commits offsets for every partition of one consumer, one request at a time: offers that arrive while a
- * commit is in flight are merged (highest offset per partition) into the next request. An offer is made
- * only after the message's effect committed, so a committed offset never passes an unfinished message.
+ * Commits offsets for every partition of one consumer, one request at a time and at most one every
+ * `intervalMs`: offers that arrive meanwhile are merged (highest offset per partition) into the next
+ * request. A consumer that was quiet commits at once; a busy one sends a handful of commits a second
+ * instead of one per batch (each is a write to the broker's offsets log). An offer is made only after
+ * the message's effect committed, so a committed offset never passes an unfinished message; what the
+ * interval costs is at most that much more redelivery after a crash, which the inbox makes harmless.
  * A commit that fails (say, during a rebalance) is dropped: the messages behind it are delivered again.
  */
-class OffsetCommitter {
+export class OffsetCommitter {
   private pending = new Map<string, { topic: string; partition: number; offset: string }>();
   private inFlight?: Promise<void>;
+  private lastCommitAt = 0;
+  private flushing = false;
+  private cutWait?: () => void;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly logger: Logger,
+    private readonly intervalMs: number,
   ) {}
 
   offer(topic: string, partition: number, offset: string): void {
@@ -372,8 +382,20 @@ class OffsetCommitter {
   private async drain(): Promise<void> {
     try {
       while (this.pending.size > 0) {
+        const wait = this.lastCommitAt + this.intervalMs - Date.now();
+        if (wait > 0 && !this.flushing) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            this.cutWait = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.cutWait = undefined;
+        }
         const offsets = [...this.pending.values()];
         this.pending = new Map();
+        this.lastCommitAt = Date.now();
         try {
           await this.consumer.commitOffsets(offsets);
         } catch (error) {
@@ -385,7 +407,14 @@ class OffsetCommitter {
     }
   }
 
+  /** Commits what is pending now, without waiting out the interval. */
   async flush(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+    this.flushing = true;
+    this.cutWait?.();
+    try {
+      while (this.inFlight) await this.inFlight;
+    } finally {
+      this.flushing = false;
+    }
   }
 }
