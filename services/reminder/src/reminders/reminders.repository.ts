@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
-import type { ClientBase } from 'pg';
 import { EventData, TOPICS } from '@booking/contracts';
-import { outboxChannel, Platform, quoteIdent } from '@booking/platform';
+import { outboxChannel, Platform, query, quoteIdent } from '@booking/platform';
 import { ClaimParameters, ClaimStatement, claimStatement } from './claim-statement';
 import type { PlannedReminder } from './reminder-plan';
 import type { Channel, ReminderStatus } from './reminder-status';
@@ -188,24 +187,13 @@ export class RemindersRepository {
       channel: this.outboxChannel,
     };
     const claim = this.claimStatement(limit);
-    // A transaction's client hands out that transaction's connection and its release is a no-op.
-    const client = db.client as Knex.Client;
-    const connection = (await client.acquireConnection()) as ClientBase;
-    try {
-      const { rows } = await connection.query<ClaimRow>({
-        name: claim.name,
-        text: claim.text,
-        values: claim.parameters.map((name) => values[name]),
-      });
-      const { locked, dispatched, ids, statuses } = rows[0];
-      return {
-        locked,
-        dispatched,
-        claimed: (ids ?? []).map((reminderId, i) => ({ reminderId, status: (statuses ?? [])[i] })),
-      };
-    } finally {
-      await client.releaseConnection(connection);
-    }
+    const { rows } = await query<ClaimRow>(db, { name: claim.name, text: claim.text, values: claim.parameters.map((name) => values[name]) });
+    const { locked, dispatched, ids, statuses } = rows[0];
+    return {
+      locked,
+      dispatched,
+      claimed: (ids ?? []).map((reminderId, i) => ({ reminderId, status: (statuses ?? [])[i] })),
+    };
   }
 
   /** One statement per batch size (a service uses one; tests a few). */
