@@ -5,7 +5,7 @@ import { KnexGatewayStore } from '../provider/knex-gateway-store';
 import { SimulatedPaymentProvider, TEST_TOKENS } from '../provider/simulated-payment-provider';
 import { PAYMENT_SCHEMA } from '../schema';
 import { appointmentEvents, PaymentHarness } from '../testing/payment-harness';
-import { chargeIdempotencyKey } from './charge-appointment.handler';
+import { CHARGE_CONSUMER, chargeIdempotencyKey } from './charge-appointment.handler';
 
 /**
  * AppointmentRequested on the real broker → the payment service charges the simulated gateway → its
@@ -133,15 +133,23 @@ describe('charging an appointment (payment service, real Kafka and Postgres)', (
     const id = appointment();
     const { knex } = harness;
     const payments = new PaymentRepository(harness.platform);
-    const pending = await payments.findOrCreate({
-      id: randomUUID(),
-      appointmentId: id,
-      amountMinor: 5000,
-      currency: 'EUR',
-      idempotencyKey: chargeIdempotencyKey(id),
-      correlationId: 'crashed',
-      requestEventId: randomUUID(),
-    });
+    const requestEventId = randomUUID();
+    const opened = await payments.openCharges(CHARGE_CONSUMER, [
+      {
+        eventId: requestEventId,
+        payment: {
+          id: randomUUID(),
+          appointmentId: id,
+          amountMinor: 5000,
+          currency: 'EUR',
+          idempotencyKey: chargeIdempotencyKey(id),
+          correlationId: 'crashed',
+          requestEventId,
+        },
+      },
+    ]);
+    const pending = opened.get(requestEventId)?.payment;
+    if (!pending) throw new Error('openCharges opened no payment');
     const gateway = new SimulatedPaymentProvider(new KnexGatewayStore(knex, PAYMENT_SCHEMA), { latencyMs: 0, delayedSuccessMs: 0 });
     const charged = await gateway.charge({ idempotencyKey: pending.idempotencyKey, amountMinor: 5000, currency: 'EUR' }, new AbortController().signal);
 

@@ -84,26 +84,6 @@ export class PaymentRepository {
     return opened;
   }
 
-  /** The appointment's payment, created PENDING if it has none yet (concurrent callers get the same row). */
-  async findOrCreate(payment: NewPayment): Promise<Payment> {
-    await this.table(this.knex, 'payments')
-      .insert({
-        id: payment.id,
-        appointment_id: payment.appointmentId,
-        amount_minor: payment.amountMinor,
-        currency: payment.currency,
-        status: 'PENDING',
-        idempotency_key: payment.idempotencyKey,
-        correlation_id: payment.correlationId,
-        request_event_id: payment.requestEventId,
-      })
-      .onConflict('appointment_id')
-      .ignore();
-    const stored = await this.findByAppointment(this.knex, payment.appointmentId);
-    if (!stored) throw new Error(`payment of appointment ${payment.appointmentId} vanished`);
-    return stored;
-  }
-
   async findByAppointment(db: Db, appointmentId: string): Promise<Payment | undefined> {
     const row = await this.table(db, 'payments').where({ appointment_id: appointmentId }).first();
     return row && toPayment(row);
