@@ -1,7 +1,7 @@
 import { Envelope, dlqTopic } from '@booking/contracts';
 import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
 import { Knex } from 'knex';
-import { handleEachOnce, handleOnce } from '../inbox/inbox';
+import { claimInbox, handleOnce } from '../inbox/inbox';
 import { buildEnvelope } from '../outbox/outbox';
 import { Platform } from '../platform';
 import { eventually, TestEnvironment } from '../testing';
@@ -85,7 +85,9 @@ describe('event consumer: batches, lanes and offsets (real Kafka and Postgres)',
       batchHandlers: {
         ThingHappened: async (batch) => {
           batchCalls.push(batch.map((e) => e.aggregateId));
-          await handleEachOnce(platform.knex, 'gamma', 'gamma-effects', batch, (trx, event) => effect(trx, event));
+          await platform.knex.transaction(async (trx) => {
+            for (const event of await claimInbox(trx, 'gamma', 'gamma-effects', batch)) await effect(trx, event);
+          });
         },
       },
     });

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
-import type { ClientBase } from 'pg';
 import {
   AppointmentCommand,
   AppointmentEvent,
@@ -19,6 +18,7 @@ import {
   outboxChannel,
   Platform,
   ProblemError,
+  query,
   withCorrelation,
 } from '@booking/platform';
 import { assertIanaZone } from '@booking/slot-engine';
@@ -28,6 +28,7 @@ import { ProvidersService } from '../providers/providers.service';
 import { Clock } from '../shared/clock';
 import { EventStore, StoredEvent } from '../shared/event-store';
 import { toProblem } from '../shared/errors';
+import { uuidParam } from '../shared/params';
 import { AppointmentRow, appointmentResponse, AppointmentResponse, project, projectionRow, rowFromState } from './appointment.projection';
 import { BookAppointmentRequest, ListAppointmentsQuery } from './appointment.request';
 import { runBookingStatement } from './book-appointment.statement';
@@ -41,8 +42,8 @@ export type BookResult = { status: number; body: AppointmentResponse; replayed: 
 
 type LiveState = Exclude<AppointmentState, { status: 'NONE' }>;
 
-/** One command of a batch (see executeMany): the events it causes carry `correlation`. */
-export type BatchCommand = { appointmentId: string; command: (at: string) => AppointmentCommand; correlation: CorrelationContext };
+/** One command of a batch (see executeMany): the events it causes carry `correlation` (default: the caller's, or a fresh one). */
+export type BatchCommand = { appointmentId: string; command: (at: string) => AppointmentCommand; correlation?: CorrelationContext };
 
 /**
  * Appointment commands. Each runs in one transaction: lock the appointment, fold its stream, let the
@@ -187,49 +188,29 @@ export class AppointmentsService {
     };
   }
 
-  /** Runs a command against an existing appointment; `trx` lets a consumer share its inbox transaction. */
+  /** Runs a command against an existing appointment; `trx` lets a caller share its transaction. */
   async execute(appointmentId: string, makeCommand: (at: string) => AppointmentCommand, trx?: Knex.Transaction): Promise<LiveState> {
-    const run = async (t: Knex.Transaction) => {
-      // Lock and read the stream in one round trip. If the lock had to wait for another writer of this
-      // appointment, the events were read before that writer committed, but the locked row is its
-      // newest version: its version then differs from the events read, and they are read again.
-      const { rows } = await t.raw<{ rows: { locked_version: number; data: AppointmentEvent | null }[] }>(
-        `SELECT a.version AS locked_version, e.data FROM appointments a LEFT JOIN events e ON e.stream_id = a.id
-          WHERE a.id = ? ORDER BY e.version FOR UPDATE OF a`,
-        [appointmentId],
-      );
-      const events = rows.flatMap((r) => (r.data ? [r.data] : []));
-      const state =
-        rows.length === 0
-          ? appointmentDecider.initialState()
-          : rows.every((r) => Number(r.locked_version) === events.length)
-            ? foldEvents(events)
-            : await this.load(t, appointmentId);
-      return this.apply(t, makeCommand(toIsoUtc(this.clock.now().getTime())), state);
-    };
-    try {
-      return trx ? await run(trx) : await this.knex.transaction(run);
-    } catch (error) {
-      throw toProblem(error);
-    }
+    const run = async (t: Knex.Transaction) => (await this.executeMany(t, [{ appointmentId, command: makeCommand }]))[0];
+    return trx ? run(trx) : this.knex.transaction(run);
   }
 
   /**
    * Runs one command against each of several existing appointments (all distinct) in the caller's
-   * transaction, in a constant number of statements however many there are: one locks the rows and
-   * reads their streams, the pure decider decides each, and one more statement appends every event,
-   * updates every projection row and writes the outbox (with the relay's NOTIFY). Each command's
-   * events carry its own correlation. Any error (an unknown appointment, a transition the lifecycle
-   * refuses) throws and leaves the whole transaction to be rolled back.
+   * transaction, in a constant number of prepared statements however many there are: one locks the
+   * rows (in id order, so two batches sharing appointments cannot deadlock) and reads their streams,
+   * the pure decider decides each, and one more appends every event, updates every projection row and
+   * writes the outbox (with the relay's NOTIFY). Each command's events carry its own correlation (the
+   * caller's, or a fresh one, when it gives none). Any error (an id that is not a UUID, an unknown
+   * appointment, a transition the lifecycle refuses) throws and leaves the whole transaction to be
+   * rolled back. Returns each appointment's state after its command.
    */
-  async executeMany(connection: ClientBase, items: readonly BatchCommand[]): Promise<void> {
-    if (items.length === 0) return;
-    const ids = items.map((item) => item.appointmentId);
-    if (new Set(ids).size !== ids.length) throw new Error('executeMany needs distinct appointments');
+  async executeMany(trx: Knex.Transaction, items: readonly BatchCommand[]): Promise<LiveState[]> {
+    if (items.length === 0) return [];
     try {
-      // Rows are locked in id order, so two batches sharing appointments cannot deadlock each other.
+      const ids = items.map((item) => uuidParam(item.appointmentId, 'appointmentId'));
+      if (new Set(ids).size !== ids.length) throw new Error('executeMany needs distinct appointments');
       const schema = this.platform.schema;
-      const { rows } = await connection.query<{ id: string; locked_version: number; data: AppointmentEvent | null }>({
+      const { rows } = await query<{ id: string; locked_version: number; data: AppointmentEvent | null }>(trx, {
         name: `${schema}.lock-streams.v1`,
         text: `SELECT a.id::text, a.version AS locked_version, e.data FROM ${schema}.appointments a LEFT JOIN ${schema}.events e ON e.stream_id = a.id
                 WHERE a.id = ANY($1::uuid[]) ORDER BY a.id, e.version FOR UPDATE OF a`,
@@ -247,56 +228,48 @@ export class AppointmentsService {
       const events: Record<string, unknown>[] = [];
       const projections: Record<string, unknown>[] = [];
       const outbox: Record<string, unknown>[] = [];
-      for (const item of items) {
-        const stream = streams.get(item.appointmentId);
-        // A writer that committed between the read and the lock: read that stream again (rare).
+      const states: LiveState[] = [];
+      for (const [index, item] of items.entries()) {
+        const id = ids[index];
+        const stream = streams.get(id);
+        // If the lock waited for another writer of this appointment, the events were read before that
+        // writer committed, but the locked row is its newest version: read that stream again (rare).
         const state = !stream
           ? appointmentDecider.initialState()
           : stream.lockedVersion === stream.events.length
             ? foldEvents(stream.events)
             : foldEvents(
                 (
-                  await connection.query<{ data: AppointmentEvent }>({
+                  await query<{ data: AppointmentEvent }>(trx, {
                     name: `${schema}.read-stream.v1`,
                     text: `SELECT data FROM ${schema}.events WHERE stream_id = $1::uuid ORDER BY version`,
-                    values: [item.appointmentId],
+                    values: [id],
                   })
                 ).rows.map((r) => r.data),
               );
-        const command = item.command(at);
-        const decided = appointmentDecider.decide(command, state);
-        if (decided.length === 0) continue;
-        if (state.status === 'NONE') throw new ProblemError(404, 'APPOINTMENT_NOT_FOUND', `No appointment with id ${item.appointmentId}.`);
+        // The decider refuses any command for an appointment that does not exist.
+        const decided = appointmentDecider.decide(item.command(at), state);
+        if (decided.length === 0) {
+          states.push(state as LiveState);
+          continue;
+        }
         const next = decided.reduce(appointmentDecider.evolve, state) as LiveState;
-        withCorrelation(item.correlation, () => {
+        states.push(next);
+        const correlation = item.correlation ?? currentCorrelation() ?? { correlationId: randomUUID() };
+        withCorrelation(correlation, () => {
           decided.forEach((event, i) => {
-            const stored: StoredEvent<AppointmentEvent> = {
-              position: '',
-              eventId: randomUUID(),
-              streamId: item.appointmentId,
-              version: state.version + i + 1,
-              type: event.type,
-              data: event,
-              occurredAt: updatedAt,
-              correlationId: item.correlation.correlationId,
-            };
-            events.push({
-              event_id: stored.eventId,
-              stream_id: stored.streamId,
-              version: stored.version,
-              type: stored.type,
-              data: stored.data,
-              correlation_id: stored.correlationId,
-            });
-            const envelope = buildEnvelope(toWireEvent(stored, next));
+            const eventId = randomUUID();
+            const version = state.version + i + 1;
+            events.push({ event_id: eventId, stream_id: id, version, type: event.type, data: event, correlation_id: correlation.correlationId });
+            const envelope = buildEnvelope(toWireEvent({ eventId, version, data: event, occurredAt: updatedAt }, next));
             outbox.push({ event_id: envelope.eventId, topic: TOPICS.appointment, message_key: envelope.aggregateId, event_type: envelope.type, payload: envelope });
           });
         });
         const row = projectionRow(next, updatedAt);
         projections.push({ ...row, policy: next.policy, client: JSON.parse(row.client) });
       }
-      if (events.length === 0) return;
-      const { rows: written } = await connection.query<{ appended: number; projected: number }>({
+      if (events.length === 0) return states;
+      const { rows: written } = await query<{ appended: number; projected: number }>(trx, {
         name: `${schema}.write-many.v1`,
         text: writeManyStatement(schema),
         values: [updatedAt, JSON.stringify(events), JSON.stringify(projections), JSON.stringify(outbox)],
@@ -304,6 +277,7 @@ export class AppointmentsService {
       if (written[0].appended !== events.length || written[0].projected !== projections.length) {
         throw new Error(`executeMany wrote ${written[0].appended}/${events.length} events and ${written[0].projected}/${projections.length} rows`);
       }
+      return states;
     } catch (error) {
       throw toProblem(error);
     }
@@ -422,9 +396,10 @@ export class AppointmentsService {
         .forUpdate()
         .skipLocked()
         .select('id');
-      for (const { id } of due) {
-        await this.execute(id, (at) => ({ type: 'CancelAppointment', appointmentId: id, by: 'SYSTEM', reason: 'EXPIRED', at }), trx);
-      }
+      await this.executeMany(
+        trx,
+        due.map(({ id }) => ({ appointmentId: id, command: (at: string) => ({ type: 'CancelAppointment', appointmentId: id, by: 'SYSTEM', reason: 'EXPIRED', at }) })),
+      );
       return due.length;
     });
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { dlqTopic, Envelope, TOPICS } from '@booking/contracts';
-import { buildEnvelope, pgTransaction, ProblemError, withConnection } from '@booking/platform';
+import { buildEnvelope, ProblemError } from '@booking/platform';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
 import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from '../testing/scheduling-app';
 import { AppointmentsService } from './appointments.service';
@@ -119,14 +119,7 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
       await appointments.execute(id, (at) => ({ type: 'ConfirmAppointment', appointmentId: id, paymentId: 'pay-1', amountMinor: PRICE, at }), first);
       // This one reads the stream before the confirmation commits and waits for the row lock.
       second = appointments.execute(id, (at) => ({ type: 'CancelAppointment', appointmentId: id, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }));
-      await eventually(
-        async () => {
-          const { rows } = await t.platform.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-          return rows[0].n > 0;
-        },
-        10000,
-        'the second command to wait for the lock',
-      );
+      await lockWaited('the second command to wait for the lock');
       await first.commit();
     } catch (error) {
       await first.rollback();
@@ -142,38 +135,29 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     const confirm = (id: string, paymentId: string) => (at: string) => ({ type: 'ConfirmAppointment' as const, appointmentId: id, paymentId, amountMinor: PRICE, at });
     // Another writer confirms c and holds its lock; the batch cancels c on top of that confirmation.
     const other = await t.platform.knex.transaction();
-    await withConnection(t.platform.knex, async (connection) => {
-      let batch: Promise<void> | undefined;
-      await connection.query('BEGIN');
-      try {
-        await appointments.execute(c, confirm(c, 'pay-c'), other);
-        batch = appointments.executeMany(connection, [
-          { appointmentId: a, command: confirm(a, 'pay-a'), correlation: { correlationId: 'corr-a', causationId: 'cause-a' } },
-          { appointmentId: b, command: confirm(b, 'pay-b'), correlation: { correlationId: 'corr-b', causationId: 'cause-b' } },
-          {
-            appointmentId: c,
-            command: (at) => ({ type: 'CancelAppointment', appointmentId: c, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }),
-            correlation: { correlationId: 'corr-c' },
-          },
-        ]);
-        await eventually(
-          async () => {
-            const { rows } = await t.platform.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-            return rows[0].n > 0;
-          },
-          10000,
-          'the batch to wait for the lock',
-        );
-        await other.commit();
-        await batch;
-        await connection.query('COMMIT');
-      } catch (error) {
-        await other.rollback().catch(() => undefined);
-        await batch?.catch(() => undefined);
-        await connection.query('ROLLBACK');
-        throw error;
-      }
-    });
+    const batchTrx = await t.platform.knex.transaction();
+    let batch: Promise<unknown> | undefined;
+    try {
+      await appointments.execute(c, confirm(c, 'pay-c'), other);
+      batch = appointments.executeMany(batchTrx, [
+        { appointmentId: a, command: confirm(a, 'pay-a'), correlation: { correlationId: 'corr-a', causationId: 'cause-a' } },
+        { appointmentId: b, command: confirm(b, 'pay-b'), correlation: { correlationId: 'corr-b', causationId: 'cause-b' } },
+        {
+          appointmentId: c,
+          command: (at) => ({ type: 'CancelAppointment', appointmentId: c, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }),
+          correlation: { correlationId: 'corr-c' },
+        },
+      ]);
+      await lockWaited('the batch to wait for the lock');
+      await other.commit();
+      await batch;
+      await batchTrx.commit();
+    } catch (error) {
+      await other.rollback().catch(() => undefined);
+      await batch?.catch(() => undefined);
+      await batchTrx.rollback().catch(() => undefined);
+      throw error;
+    }
     expect(await statusOf(a)).toMatchObject({ status: 'CONFIRMED', version: 2, paidMinor: PRICE });
     expect(await statusOf(b)).toMatchObject({ status: 'CONFIRMED', version: 2, paidMinor: PRICE });
     expect(await statusOf(c)).toMatchObject({ status: 'CANCELLED', version: 3 });
@@ -198,8 +182,8 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
   it('executeMany refuses the whole batch when one command is refused, and writes nothing', async () => {
     const [a, b] = [await pending(), await pending()];
     const appointments = t.app.get(AppointmentsService);
-    // pgTransaction rolls back when executeMany throws.
-    const run = pgTransaction(t.platform.knex, (connection) => appointments.executeMany(connection, [
+    // The transaction rolls back when executeMany throws.
+    const run = t.platform.knex.transaction((trx) => appointments.executeMany(trx, [
       { appointmentId: a, command: (at) => ({ type: 'ConfirmAppointment', appointmentId: a, paymentId: 'p', amountMinor: PRICE, at }), correlation: { correlationId: 'x' } },
       // b is PENDING: completing it is not a transition the lifecycle allows.
       { appointmentId: b, command: (at) => ({ type: 'CompleteAppointment', appointmentId: b, at }), correlation: { correlationId: 'y' } },
@@ -210,6 +194,26 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     expect(await statusOf(a)).toMatchObject({ status: 'PENDING', version: 1 });
     expect(await statusOf(b)).toMatchObject({ status: 'PENDING', version: 1 });
   });
+
+  it('dead-letters at once an outcome whose appointment id is not a UUID, without retrying it', async () => {
+    const event = outcome('PaymentSucceeded', 'not-a-uuid');
+    await producer.send({ topic: t.platform.topic(TOPICS.payment), acks: -1, messages: [{ key: event.aggregateId, value: JSON.stringify(event) }] });
+    const [dead] = await deadLetters(1, (key) => key === 'not-a-uuid');
+    expect(dead.headers['dlq-attempts']).toBe('1');
+    expect(dead.headers['dlq-reason']).toContain('appointmentId must be a UUID');
+  });
+
+  /** Until some session waits for a row lock. */
+  async function lockWaited(what: string): Promise<void> {
+    await eventually(
+      async () => {
+        const { rows } = await t.platform.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        return rows[0].n > 0;
+      },
+      10000,
+      what,
+    );
+  }
 
   /** The first published event of `type` for each appointment, read from the appointment topic. */
   async function readAppointmentEvents(ids: string[], type: string): Promise<Map<string, Envelope>> {
@@ -231,13 +235,20 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     return found;
   }
 
-  async function deadLetters(expected: number) {
-    const out: { key: string }[] = [];
+  /** Dead letters of the payment topic with a matching key, once there are `expected` of them. */
+  async function deadLetters(expected: number, match: (key: string) => boolean = () => true) {
+    const out: { key: string; headers: Record<string, string> }[] = [];
     const reader = kafka.consumer({ groupId: `${env.id}-dlq-${randomUUID()}`, maxWaitTimeInMs: 100 });
     await reader.connect();
     try {
       await reader.subscribe({ topic: dlqTopic(t.platform.topic(TOPICS.payment)), fromBeginning: true });
-      await reader.run({ eachMessage: async ({ message }) => void out.push({ key: String(message.key) }) });
+      await reader.run({
+        eachMessage: async ({ message }) => {
+          const key = String(message.key);
+          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+          if (match(key)) out.push({ key, headers });
+        },
+      });
       await eventually(async () => out.length >= expected, 20000, 'dead letters');
     } finally {
       await reader.disconnect();

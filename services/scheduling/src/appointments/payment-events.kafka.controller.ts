@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Envelope, EventData, TOPICS } from '@booking/contracts';
 import { AppointmentCommand } from '@booking/appointment-domain';
-import { claimInbox, PermanentEventError, pgTransaction, Platform, ProblemError } from '@booking/platform';
+import { claimInbox, PermanentEventError, Platform, ProblemError } from '@booking/platform';
 import { AppointmentsService } from './appointments.service';
 
 const INBOX_CONSUMER = 'scheduling.payment-outcomes';
@@ -81,11 +81,10 @@ export class PaymentEventsKafkaController implements OnApplicationBootstrap {
    */
   private async applyAll(events: Envelope[], outcome: (event: Envelope) => Outcome): Promise<void> {
     const { consumerKnex, schema } = this.platform;
-    // Straight through pg, so that every statement is prepared once per connection.
-    await pgTransaction(consumerKnex, async (connection) => {
-      const fresh = await claimInbox(connection, schema, INBOX_CONSUMER, events);
+    await consumerKnex.transaction(async (trx) => {
+      const fresh = await claimInbox(trx, schema, INBOX_CONSUMER, events);
       await this.appointments.executeMany(
-        connection,
+        trx,
         fresh.map((event) => ({ ...outcome(event), correlation: { correlationId: event.correlationId, causationId: event.eventId } })),
       );
     });

@@ -9,7 +9,10 @@ type LiveState = Exclude<AppointmentState, { status: 'NONE' }>;
  * The public form of a decider event: what other services read on `scheduling.appointment.v1`. Each
  * carries the contacts and times consumers need, so none of them ever calls scheduling back.
  */
-export function toWireEvent(stored: StoredEvent<AppointmentEvent>, state: LiveState, extra: Record<string, unknown> = {}): OutgoingEvent {
+/** What of a stored event its wire form needs. */
+type WireSource = Pick<StoredEvent<AppointmentEvent>, 'eventId' | 'version' | 'data' | 'occurredAt'>;
+
+export function toWireEvent(stored: WireSource, state: LiveState, extra: Record<string, unknown> = {}): OutgoingEvent {
   const event = stored.data;
   const p = state.providerSnapshot;
   const core = {
