@@ -132,6 +132,19 @@ describe('scheduling service (e2e)', () => {
       expect(res.status).toBe(400);
       expect(res.body.detail).toBeTruthy();
     });
+
+    it.each([
+      ['?date=2030-02-30', 'date'],
+      ['?from=2030-02-30&to=2030-03-02', 'from'],
+      ['?date=2030-03-05&timeZone=EST', 'timeZone'],
+      ['?date=2030-03-05&timeZone=%2B05:00', 'timeZone'],
+      ['?from=2030-03-10&to=2030-03-01', 'to'],
+    ])('names the query parameter the client sent: %s → %s', async (query, parameter) => {
+      const provider = await createProvider();
+      const res = await t.request('GET', `/providers/${provider.id}/slots${query}`);
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([`query.${parameter}`]);
+    });
   });
 
   describe('booking', () => {
