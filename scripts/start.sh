@@ -59,8 +59,13 @@ wait_ready() {
 }
 for service in scheduling payment notification reminder api-gateway; do wait_ready "$service" "${ports[$service]}" "${service_pids[$service]}"; done
 
+if token="$(PORT="${ports[api-gateway]}" node -r ./tools/register-paths.js dist/services/api-gateway/src/dev-token.js 2>/dev/null)"; then
+  log "development admin token (8 h): $token"
+  log "  try: curl -H \"Authorization: Bearer <token>\" http://127.0.0.1:${ports[api-gateway]}/v1/providers"
+else
+  log "gateway tokens: sign them with your JWT_* settings (services/api-gateway/README.md, \"A token for development\")"
+fi
 log "platform is up. API gateway: http://127.0.0.1:${ports[api-gateway]}/v1  (docs: http://127.0.0.1:${ports[api-gateway]}/docs)"
-log "development token for the gateway: see services/api-gateway/README.md (Authentication)"
 log "press Ctrl-C to stop"
 wait -n "${pids[@]}" || true
 log "a service exited; stopping the rest"

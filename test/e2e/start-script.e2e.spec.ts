@@ -54,6 +54,12 @@ describe('npm start (scripts/start.sh)', () => {
     }
     const ready = await fetch(`http://127.0.0.1:${base + 2}/health/ready`);
     expect(ready.status).toBe(200);
+    // The token it prints is one the gateway accepts, as a newcomer would use it.
+    const token = /development admin token \(8 h\): (\S+)/.exec(output)?.[1];
+    expect(token).toBeDefined();
+    const providers = await fetch(`http://127.0.0.1:${base + 2}/v1/providers`, { headers: { authorization: `Bearer ${token}` } });
+    expect(providers.status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${base + 2}/v1/providers`)).status).toBe(401);
 
     const services = await descendants(child.pid!);
     const mains = services.filter((pid) => cmdline(pid).includes('/src/main.js'));
