@@ -12,6 +12,7 @@ export * from './logging/correlation';
 export * from './logging/logger';
 export * from './http/problem';
 export * from './http/validation';
+export * from './http/etag';
 export * from './http/bootstrap';
 export * from './platform';
 export * from './platform.module';

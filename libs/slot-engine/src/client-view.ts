@@ -1,6 +1,6 @@
 import { BusyRange, MAX_QUERY_DAYS, Slot, assertBusyRanges } from './compute-input';
 import { describeValue, invalid } from './errors';
-import { DAY_MS, LocalDate, localDateFromEpochDay, parseLocalDate } from './local-date';
+import { DAY_MS, LocalDate, MINUTE_MS, localDateFromEpochDay, parseLocalDate } from './local-date';
 import { ProviderRules, assertNormalizedRules } from './provider-rules';
 import { computeValidatedSlots } from './slot-engine';
 import { assertIanaZone, localEpochDayOf, zoneOffsets } from './time-zone';
@@ -214,4 +214,30 @@ export function computeSlotsForClientDates(input: ComputeClientSlotsInput): Slot
     now: input.now,
   });
   return slots.filter((slot) => slot.start >= span.start && slot.start < span.end);
+}
+
+/**
+ * How long the answer of `computeSlotsForClientDates` stays the same while only the clock moves: the
+ * first instant (epoch ms, exclusive) at which `now` may change it, for the same rules, busy ranges and
+ * dates. `slots` must be that function's answer at `now`.
+ *
+ * `now` enters the answer only through `now + minimumNotice <= start < now + bookingHorizon`. Later,
+ * the notice bound only removes slots, first the earliest one: the answer holds while
+ * `now' + notice <= earliest start`. The horizon bound only adds slots, and none while the client span
+ * ends inside it. So: `earliest start - notice + 1`, `Infinity` when no slot is left to remove, and
+ * `now` itself (valid for no later instant) when the span reaches past the horizon.
+ */
+export function clientSlotsUnchangedUntil(input: {
+  rules: ProviderRules;
+  from: LocalDate;
+  to: LocalDate;
+  clientZone: string;
+  now: number;
+  slots: readonly Slot[];
+}): number {
+  const span = localDateSpan(input.from, input.to, input.clientZone);
+  if (span.end > input.now + input.rules.bookingHorizonDays * DAY_MS) return input.now;
+  let earliest = Infinity;
+  for (const slot of input.slots) if (slot.start < earliest) earliest = slot.start;
+  return earliest === Infinity ? Infinity : earliest - input.rules.minimumNoticeMinutes * MINUTE_MS + 1;
 }

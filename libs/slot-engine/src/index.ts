@@ -39,6 +39,7 @@ export { computeSlots, resolveWorkingIntervals } from './slot-engine';
 export type { ResolvedInterval } from './slot-engine';
 export { naiveComputeSlots } from './naive-slot-engine';
 export {
+  clientSlotsUnchangedUntil,
   computeSlotsForClientDates,
   filterToClientDate,
   filterToClientDates,

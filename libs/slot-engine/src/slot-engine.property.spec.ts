@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { DateTime, IANAZone } from 'luxon';
-import { computeSlotsForClientDates } from './client-view';
+import { clientSlotsUnchangedUntil, computeSlotsForClientDates } from './client-view';
 import { BusyRange, ComputeSlotsInput, Slot } from './compute-input';
 import { naiveComputeSlots } from './naive-slot-engine';
 import { ProviderRules, parseProviderRules } from './provider-rules';
@@ -195,6 +195,33 @@ describe('computeSlots properties (random zones, schedules, busy ranges, now)', 
         expect(result).toEqual(expected);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('clientSlotsUnchangedUntil: the answer is the same for every later now before that instant, and loses its first slot at it', () => {
+    fc.assert(
+      fc.property(
+        inputArb,
+        fc.constantFrom(...PROPERTY_ZONES),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 6 }),
+        ({ input }, clientZone, fractions) => {
+          const query = { ...input, clientZone };
+          const slots = computeSlotsForClientDates(query);
+          const until = clientSlotsUnchangedUntil({ ...query, slots });
+          expect(until).toBeGreaterThanOrEqual(query.now);
+          // Later instants before `until` (capped 40 days on when nothing is left to remove), both ends included.
+          const last = Math.min(until, query.now + 40 * DAY_MS) - 1;
+          for (const f of [0, 1, ...fractions]) {
+            const later = Math.floor(query.now + f * (last - query.now));
+            if (later < query.now) continue;
+            expect(computeSlotsForClientDates({ ...query, now: later })).toEqual(slots);
+          }
+          if (until > query.now && until !== Infinity) {
+            expect(computeSlotsForClientDates({ ...query, now: until })).toEqual(slots.slice(1));
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

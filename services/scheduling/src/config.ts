@@ -8,6 +8,8 @@ export const schedulingConfigShape = {
   HOLD_TTL_SECONDS: z.coerce.number().int().min(5).max(86400).default(900),
   /** How often the expiry job looks for stale holds. */
   EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
+  /** Bytes of rendered slot answers kept for repeated queries (0: none); see SlotResponseCache. */
+  SLOT_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(1 << 30).default(8 << 20),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 };
 

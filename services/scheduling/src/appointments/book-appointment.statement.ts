@@ -46,7 +46,7 @@ function buildStatement(schema: string, keyed: boolean): string {
   return `WITH provider AS (
     SELECT version FROM ${schema}.providers WHERE id = $1::uuid AND deleted_at IS NULL
   ), blocked AS (
-    SELECT 1 FROM ${schema}.blocked_times WHERE provider_id = $1::uuid AND start_time < $4::timestamptz AND end_time > $3::timestamptz LIMIT 1
+    SELECT 1 FROM ${schema}.blocked_times WHERE provider_id = $1::uuid AND tstzrange(start_time, end_time, '[)') && tstzrange($3::timestamptz, $4::timestamptz, '[)') LIMIT 1
   ), ${
     keyed
       ? `lock AS (
@@ -111,7 +111,7 @@ export function bookingValues(p: BookingParams): unknown[] {
 export async function runBookingStatement(knex: Knex, schema: string, params: BookingParams): Promise<BookingOutcome> {
   const keyed = params.idempotency !== undefined;
   const { rows } = await query<{ appended: number; provider_version: number | null; blocked: boolean; locked: boolean; prior: BookingOutcome['prior'] }>(knex, {
-    name: keyed ? `${schema}.book-keyed.v1` : `${schema}.book.v1`,
+    name: keyed ? `${schema}.book-keyed.v2` : `${schema}.book.v2`,
     text: bookingStatement(schema, keyed),
     values: bookingValues(params),
   });

@@ -58,8 +58,8 @@ export async function checkSlot(trx: Knex.Transaction, provider: Provider, start
   const blocked = blockedRangeOf(provider, start, slotEnd);
   const hit = await trx('blocked_times')
     .where({ provider_id: provider.id })
-    .where('start_time', '<', blocked.to)
-    .where('end_time', '>', blocked.from)
+    // As a range overlap, so that the GiST index on (provider_id, range) bounds the scan.
+    .whereRaw(`tstzrange(start_time, end_time, '[)') && tstzrange(?, ?, '[)')`, [blocked.from, blocked.to])
     .first('id');
   if (hit) throw slotBlocked();
   return slotEnd;

@@ -1,26 +1,37 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
 import { Platform, ProblemError, query } from '@booking/platform';
-import { BusyRange, computeSlotsForClientDates, localDateSpan, renderSlots } from '@booking/slot-engine';
+import { BusyRange, clientSlotsUnchangedUntil, computeSlotsForClientDates, localDateSpan, renderSlots } from '@booking/slot-engine';
+import { SCHEDULING_CONFIG } from '../appointments/appointments.service';
+import { SchedulingConfig } from '../config';
 import { ProvidersService } from '../providers/providers.service';
 import { Clock } from '../shared/clock';
 import { mapErrors } from '../shared/errors';
+import { SlotResponseCache } from './slot-response-cache';
 import { SlotsQuery } from './slots.request';
 
-/** Free slots of a provider for client-local dates: live appointments (with buffers) and blocked time are busy. */
+/**
+ * Free slots of a provider for client-local dates: live appointments (with buffers) and blocked time
+ * are busy. Every request reads the provider's version and busy ranges; the rendered answer is
+ * memoised by what it was computed from (see `SlotResponseCache`), with a strong ETag of its bytes.
+ */
 @Injectable()
 export class SlotsService {
   private readonly knex: Knex;
+  private readonly cache: SlotResponseCache;
 
   constructor(
     @Inject(Platform) platform: Platform,
     private readonly providers: ProvidersService,
     private readonly clock: Clock,
+    @Inject(SCHEDULING_CONFIG) config: SchedulingConfig,
   ) {
     this.knex = platform.knex;
+    this.cache = new SlotResponseCache(config.SLOT_CACHE_MAX_BYTES);
   }
 
-  async slots(providerId: string, query: SlotsQuery) {
+  async slots(providerId: string, query: SlotsQuery): Promise<SlotsAnswer> {
     return mapErrors(async () => {
       let provider = await this.providers.cached(providerId);
       for (let attempt = 1; ; attempt++) {
@@ -33,8 +44,14 @@ export class SlotsService {
         if (span.end - span.start > 32 * 86_400_000) {
           throw new ProblemError(400, 'RANGE_TOO_LONG', `from..to spans more than 31 days; query at most 31 days at once.`);
         }
-        const margin = 2 * 86_400_000;
-        const { version, busy } = await this.busy(providerId, span.start - margin, span.end + margin);
+        // A slot starting in the span blocks [start - buffer before, end + buffer after): busy ranges
+        // outside that reach cannot change the answer, and are not read (nor part of the memo's key).
+        const rules = provider.rules;
+        const { version, busy } = await this.busy(
+          providerId,
+          span.start - rules.bufferBeforeMinutes * 60_000,
+          span.end + (rules.slotDurationMinutes + rules.bufferAfterMinutes) * 60_000,
+        );
         if (version === null) {
           this.providers.forget(providerId);
           throw new ProblemError(404, 'PROVIDER_NOT_FOUND', `No provider with id ${providerId}.`);
@@ -44,49 +61,74 @@ export class SlotsService {
           provider = await this.providers.refresh(providerId);
           continue;
         }
-        const slots = computeSlotsForClientDates({
-          rules: provider.rules,
+        const now = this.clock.now().getTime();
+        // The same rules, busy ranges and dates, and a clock before `until`: the answer computed last time.
+        const key = SlotResponseCache.key(providerId, from, to, zone);
+        const memo = this.cache.get(key);
+        if (memo && memo.version === version && memo.busy === busy && now < memo.until) return memo;
+
+        const slots = computeSlotsForClientDates({ rules: provider.rules, busy: parseBusy(busy), from, to, clientZone: zone, now });
+        const body = Buffer.from(
+          JSON.stringify({
+            providerId,
+            timeZone: zone,
+            providerTimeZone: provider.rules.timezone,
+            slotDurationMinutes: provider.rules.slotDurationMinutes,
+            from,
+            to,
+            slots: renderSlots(slots, zone),
+          }),
+        );
+        const answer = {
+          version,
           busy,
-          from,
-          to,
-          clientZone: zone,
-          now: this.clock.now().getTime(),
-        });
-        return {
-          providerId,
-          timeZone: zone,
-          providerTimeZone: provider.rules.timezone,
-          slotDurationMinutes: provider.rules.slotDurationMinutes,
-          from,
-          to,
-          slots: renderSlots(slots, zone),
+          until: clientSlotsUnchangedUntil({ rules: provider.rules, from, to, clientZone: zone, now, slots }),
+          body,
+          etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
         };
+        if (version === provider.version && answer.until > now) this.cache.set(key, answer);
+        return answer;
       }
     });
   }
 
   /**
    * The provider's current version and its busy ranges (live appointments with their buffers, blocked
-   * time) overlapping [from, to), in one prepared statement; instants come back as epoch milliseconds.
+   * time) overlapping [from, to), in one prepared statement. The ranges come as one text, sorted,
+   * `start,end;start,end` in epoch milliseconds (widened outwards to whole milliseconds), which is
+   * also what a memoised answer is compared with. The overlap tests are written as range overlaps
+   * so that the GiST indexes (the exclusion constraint's, blocked time's) bound the scan to the
+   * window instead of every row of the provider.
    */
-  private async busy(providerId: string, from: number, to: number): Promise<{ version: number | null; busy: BusyRange[] }> {
-    const { rows } = await query<{ v: number | null; s: number; e: number }>(this.knex, {
-      name: 'scheduling.busy.v1',
-      text: `SELECT version AS v, 0::float8 AS s, 0::float8 AS e FROM providers WHERE id = $1::uuid AND deleted_at IS NULL
-             UNION ALL
-             SELECT NULL, (extract(epoch FROM blocked_start) * 1000)::float8, (extract(epoch FROM blocked_end) * 1000)::float8 FROM appointments
-              WHERE provider_id = $1 AND status IN ('PENDING','CONFIRMED') AND blocked_start < $2::timestamptz AND blocked_end > $3::timestamptz
-             UNION ALL
-             SELECT NULL, (extract(epoch FROM start_time) * 1000)::float8, (extract(epoch FROM end_time) * 1000)::float8 FROM blocked_times
-              WHERE provider_id = $1 AND start_time < $2::timestamptz AND end_time > $3::timestamptz`,
-      values: [providerId, new Date(to), new Date(from)],
+  private async busy(providerId: string, from: number, to: number): Promise<{ version: number | null; busy: string }> {
+    const { rows } = await query<{ v: number; busy: string | null }>(this.knex, {
+      name: 'scheduling.busy.v2',
+      text: `SELECT p.version AS v,
+               (SELECT string_agg(b.s || ',' || b.e, ';' ORDER BY b.s, b.e) FROM (
+                  SELECT floor(extract(epoch FROM blocked_start) * 1000)::bigint AS s, ceil(extract(epoch FROM blocked_end) * 1000)::bigint AS e
+                    FROM appointments
+                   WHERE provider_id = $1::uuid AND status IN ('PENDING','CONFIRMED')
+                     AND tstzrange(blocked_start, blocked_end, '[)') && tstzrange($2::timestamptz, $3::timestamptz, '[)')
+                  UNION ALL
+                  SELECT floor(extract(epoch FROM start_time) * 1000)::bigint, ceil(extract(epoch FROM end_time) * 1000)::bigint
+                    FROM blocked_times
+                   WHERE provider_id = $1::uuid AND tstzrange(start_time, end_time, '[)') && tstzrange($2::timestamptz, $3::timestamptz, '[)')
+               ) b) AS busy
+             FROM providers p WHERE p.id = $1::uuid AND p.deleted_at IS NULL`,
+      values: [providerId, new Date(from), new Date(to)],
     });
-    let version: number | null = null;
-    const busy: BusyRange[] = [];
-    for (const r of rows) {
-      if (r.v !== null) version = r.v;
-      else busy.push({ start: r.s, end: r.e });
-    }
-    return { version, busy };
+    const row = rows[0];
+    return row ? { version: row.v, busy: row.busy ?? '' } : { version: null, busy: '' };
   }
+}
+
+export type SlotsAnswer = { readonly body: Buffer; readonly etag: string };
+
+/** `start,end;start,end` (epoch ms) → busy ranges. */
+function parseBusy(text: string): BusyRange[] {
+  if (text === '') return [];
+  return text.split(';').map((pair) => {
+    const comma = pair.indexOf(',');
+    return { start: Number(pair.slice(0, comma)), end: Number(pair.slice(comma + 1)) };
+  });
 }

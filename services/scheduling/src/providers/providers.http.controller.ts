@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { parseRequest } from '@booking/platform';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { etagMatches, parseRequest } from '@booking/platform';
 import { SlotsService } from '../availability/slots.service';
 import { slotsQuery } from '../availability/slots.request';
 import { mapErrors } from '../shared/errors';
@@ -65,9 +66,22 @@ export class ProvidersHttpController {
     await this.providers.removeBlockedTime(uuidParam(id, 'id'), uuidParam(blockedId, 'blockedId'));
   }
 
+  /**
+   * Sent as the memoised bytes with a strong ETag; `If-None-Match` with that tag → 304 without a
+   * body. `no-cache`: a cache may keep the answer but must revalidate it, as availability changes.
+   */
   @Get(':id/slots')
-  async slots(@Param('id') id: string, @Query() query: unknown) {
+  async slots(@Param('id') id: string, @Query() query: unknown, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: Response) {
     const providerId = uuidParam(id, 'id');
-    return this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'));
+    const answer = await this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'));
+    res.setHeader('ETag', answer.etag);
+    res.setHeader('Cache-Control', 'private, no-cache');
+    if (etagMatches(ifNoneMatch, answer.etag)) {
+      res.status(304).end();
+      return;
+    }
+    res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', answer.body.length);
+    res.end(answer.body);
   }
 }

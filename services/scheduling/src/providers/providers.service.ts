@@ -192,10 +192,8 @@ export class ProvidersService {
     await this.get(providerId);
     const rows = await this.knex('blocked_times')
       .where({ provider_id: providerId })
-      .modify((q) => {
-        if (from) q.where('end_time', '>', new Date(from));
-        if (to) q.where('start_time', '<', new Date(to));
-      })
+      // A missing bound is an open end of the range; as a range overlap, the GiST index bounds the scan.
+      .whereRaw(`tstzrange(start_time, end_time, '[)') && tstzrange(?::timestamptz, ?::timestamptz, '[)')`, [from ? new Date(from) : null, to ? new Date(to) : null])
       .orderBy('start_time')
       .limit(1000);
     return rows.map(blockedFromRow);

@@ -1,0 +1,126 @@
+import { TestEnvironment } from '@booking/platform/testing';
+import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from './testing/scheduling-app';
+
+/**
+ * Slot answers are memoised per instance by what they were computed from (the provider's version and
+ * the busy ranges read on every request, and the clock). Instance a keeps them; instance b keeps none
+ * (SLOT_CACHE_MAX_BYTES=0), so b's answer is always computed afresh and a's must equal it byte for
+ * byte (same strong ETag) after every change, whichever instance made it.
+ */
+describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
+  const environment = new TestEnvironment();
+  let a: SchedulingTestApp;
+  let b: SchedulingTestApp;
+  const NOW = '2030-03-04T12:00:00.000Z';
+  const query = (providerId: string, date = '2030-03-05', zone = 'America/New_York') => `/providers/${providerId}/slots?date=${date}&timeZone=${zone}`;
+  const starts = (body: { slots: { start: string }[] }) => body.slots.map((s) => s.start);
+  /** a's and b's answers, checked to be the same bytes. */
+  const both = async (path: string) => {
+    const [fromA, fromB] = [await a.request('GET', path), await b.request('GET', path)];
+    expect(fromA.status).toBe(200);
+    expect(fromA.headers.get('etag')).toBe(fromB.headers.get('etag'));
+    expect(fromA.body).toEqual(fromB.body);
+    return fromA;
+  };
+
+  beforeAll(async () => {
+    a = await startSchedulingApp({ now: NOW, environment });
+    b = await startSchedulingApp({ now: NOW, environment, env: { SLOT_CACHE_MAX_BYTES: '0' } });
+  });
+  afterEach(() => {
+    a.clock.set(NOW);
+    b.clock.set(NOW);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await environment.destroy();
+  });
+
+  it('answers a repeated query with the same bytes and strong ETag, and 304 without a body for If-None-Match', async () => {
+    const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
+    const first = await a.request('GET', query(provider.id));
+    const second = await a.request('GET', query(provider.id));
+    const etag = first.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    expect(second.headers.get('etag')).toBe(etag);
+    expect(second.body).toEqual(first.body);
+    expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(first.headers.get('cache-control')).toBe('private, no-cache');
+
+    const notModified = await a.request('GET', query(provider.id), undefined, { 'if-none-match': `"other", W/${etag}` });
+    expect(notModified.status).toBe(304);
+    expect(notModified.body).toBeUndefined();
+    expect(notModified.headers.get('etag')).toBe(etag);
+    expect((await a.request('GET', query(provider.id), undefined, { 'if-none-match': '"other"' })).status).toBe(200);
+    // Another zone is another answer.
+    expect((await a.request('GET', query(provider.id, '2030-03-05', 'Asia/Tokyo'))).headers.get('etag')).not.toBe(etag);
+  });
+
+  it('follows bookings and cancellations made through another instance, and returns to the first bytes', async () => {
+    const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
+    const before = await both(query(provider.id));
+    expect(before.body.slots).toHaveLength(16);
+
+    const booked = await b.request('POST', '/appointments', { providerId: provider.id, clientId: 'client-1', start: '2030-03-05T15:00:00Z', client: { timeZone: 'UTC' } });
+    expect(booked.status).toBe(201);
+    const taken = await both(query(provider.id));
+    expect(starts(taken.body)).not.toContain('2030-03-05T15:00:00.000Z');
+    expect(taken.body.slots).toHaveLength(15);
+    expect(taken.headers.get('etag')).not.toBe(before.headers.get('etag'));
+    // The old tag no longer matches: a client holding it gets the new answer.
+    expect((await a.request('GET', query(provider.id), undefined, { 'if-none-match': before.headers.get('etag') ?? '' })).status).toBe(200);
+
+    expect((await b.request('POST', `/appointments/${booked.body.id}/cancel`, { by: 'CLIENT' })).status).toBe(200);
+    const freed = await both(query(provider.id));
+    expect(freed.headers.get('etag')).toBe(before.headers.get('etag'));
+    expect(freed.body).toEqual(before.body);
+  });
+
+  it('follows blocked time and rule changes made through another instance', async () => {
+    const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
+    await both(query(provider.id));
+    const blocked = await b.request('POST', `/providers/${provider.id}/blocked-times`, { start: '2030-03-05T14:00:00Z', end: '2030-03-05T15:00:00Z', reason: 'BREAK' });
+    expect(blocked.status).toBe(201);
+    expect((await both(query(provider.id))).body.slots).toHaveLength(14);
+    expect((await b.request('PATCH', `/providers/${provider.id}`, { slotDurationMinutes: 60 })).status).toBe(200);
+    expect((await both(query(provider.id))).body.slots).toHaveLength(7);
+  });
+
+  it('drops the first slot the moment the clock passes its minimum notice, not later', async () => {
+    const provider = (await a.request('POST', '/providers', newYorkProvider({ minimumNoticeMinutes: 60 }))).body;
+    // 13:00Z: the 09:00 New York slot (14:00Z) is exactly one hour of notice away, still bookable.
+    a.clock.set('2030-03-05T13:00:00.000Z');
+    b.clock.set('2030-03-05T13:00:00.000Z');
+    expect(starts((await both(query(provider.id))).body)[0]).toBe('2030-03-05T14:00:00.000Z');
+    expect(starts((await both(query(provider.id))).body)[0]).toBe('2030-03-05T14:00:00.000Z');
+    a.clock.advance(1);
+    b.clock.advance(1);
+    const later = await both(query(provider.id));
+    expect(starts(later.body)[0]).toBe('2030-03-05T14:30:00.000Z');
+    expect(later.body.slots).toHaveLength(15);
+  });
+
+  it('counts busy time that only a buffer reaches, across the edges of the client date', async () => {
+    const allDay = ['00:00', '24:00'];
+    const provider = (
+      await a.request('POST', '/providers', {
+        ...newYorkProvider(),
+        timeZone: 'UTC',
+        slotDurationMinutes: 15,
+        bufferBeforeMinutes: 30,
+        bufferAfterMinutes: 30,
+        workingHours: Object.fromEntries(['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'].map((d) => [d, allDay])),
+      })
+    ).body;
+    const block = (start: string, end: string) => b.request('POST', `/providers/${provider.id}/blocked-times`, { start, end, reason: 'PERSONAL' });
+    // The day before: the 00:00 slot blocks [23:30, 00:45), so it is busy; 00:15 blocks from 23:45, free.
+    expect((await block('2030-03-04T23:00:00Z', '2030-03-04T23:45:00Z')).status).toBe(201);
+    // The day after: the 23:45 slot blocks until 00:30, so it is busy; 23:30 blocks until 00:15, free.
+    expect((await block('2030-03-06T00:15:00Z', '2030-03-06T00:30:00Z')).status).toBe(201);
+    const day = starts((await both(query(provider.id, '2030-03-05', 'UTC'))).body);
+    expect(day[0]).toBe('2030-03-05T00:15:00.000Z');
+    expect(day[day.length - 1]).toBe('2030-03-05T23:30:00.000Z');
+    expect(day).toHaveLength(96 - 2);
+  });
+});
