@@ -13,6 +13,7 @@ export * from './logging/logger';
 export * from './http/problem';
 export * from './http/validation';
 export * from './http/etag';
+export * from './cache/bounded-lru';
 export * from './http/bootstrap';
 export * from './platform';
 export * from './platform.module';

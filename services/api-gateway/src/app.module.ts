@@ -13,7 +13,7 @@ import { migrations } from './migrations';
 import { ProvidersHttpController } from './providers/providers.http.controller';
 import { CallerRateLimiter } from './rate-limit/caller-rate-limiter';
 import { RedisConnection } from './rate-limit/redis.connection';
-import { SchedulingClient } from './upstream/scheduling.client';
+import { SchedulingClient, UpstreamAnswers } from './upstream/scheduling.client';
 
 /** Opens and closes the gateway's own connections alongside the platform's. */
 class GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -68,6 +68,7 @@ export class AppModule {
           useFactory: (platform: Platform) =>
             new SchedulingClient({ url: config.SCHEDULING_URL, timeoutMs: config.SCHEDULING_TIMEOUT_MS, connections: config.SCHEDULING_CONNECTIONS }, platform.logger),
         },
+        { provide: UpstreamAnswers, useValue: new UpstreamAnswers(config.SLOT_ANSWERS_MAX_BYTES) },
         { provide: IdempotencyRepository, inject: [Platform], useFactory: (platform: Platform) => new IdempotencyRepository(platform.knex) },
         {
           provide: IdempotentCommands,

@@ -24,6 +24,8 @@ export const gatewayConfigShape = {
   SCHEDULING_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
   /** Keep-alive connections the gateway holds open to scheduling. */
   SCHEDULING_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(64),
+  /** Bytes of slot answers kept with their ETags to revalidate with scheduling (0: none); see SchedulingClient.revalidate. */
+  SLOT_ANSWERS_MAX_BYTES: z.coerce.number().int().min(0).max(1 << 30).default(4 << 20),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   /** HS256/384/512 shared secret. */

@@ -195,6 +195,47 @@ describe('api gateway (e2e)', () => {
     });
   });
 
+  describe('slot answers', () => {
+    it('carry scheduling\'s strong ETag, answer If-None-Match with 304, and follow a booking made elsewhere at once', async () => {
+      const own = (await t.gateway.request('POST', '/v1/providers', { token: admin, body: roundTheClockProvider() })).body.id;
+      const date = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+      const path = `/v1/providers/${own}/slots?date=${date}&timeZone=UTC`;
+      const first = await t.gateway.request('GET', path, { token: admin });
+      const second = await t.gateway.request('GET', path, { token: admin });
+      expect(first.status).toBe(200);
+      const etag = String(first.headers.etag);
+      expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+      expect(second.headers.etag).toBe(etag);
+      expect(second.text).toBe(first.text);
+      expect(first.headers['cache-control']).toBe('private, no-cache');
+      expect(first.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(first.body.slots).toHaveLength(48);
+
+      const notModified = await t.gateway.request('GET', path, { token: admin, headers: { 'if-none-match': etag } });
+      expect(notModified.status).toBe(304);
+      expect(notModified.text).toBe('');
+      expect(notModified.headers.etag).toBe(etag);
+
+      // Booked straight through scheduling (as through any other gateway): this gateway's next answer has it.
+      const taken = first.body.slots[3].start;
+      expect((await t.direct.request('POST', '/appointments', { body: { providerId: own, clientId: 'client-x', start: taken, client: { timeZone: 'UTC' } } })).status).toBe(201);
+      const after = await t.gateway.request('GET', path, { token: admin, headers: { 'if-none-match': etag } });
+      expect(after.status).toBe(200);
+      expect(after.headers.etag).not.toBe(etag);
+      expect(after.body.slots).toHaveLength(47);
+      expect(after.body.slots.map((s: { start: string }) => s.start)).not.toContain(taken);
+      // Another gateway instance answers the same bytes under the same tag.
+      const other = await t.startGateway();
+      try {
+        const elsewhere = await other.client.request('GET', path, { token: admin });
+        expect(elsewhere.headers.etag).toBe(after.headers.etag);
+        expect(elsewhere.text).toBe(after.text);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
   describe('errors are problem+json', () => {
     const expectProblem = (res: { status: number; headers: Record<string, unknown>; body: any }, status: number, code: string) => {
       expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
@@ -301,6 +342,48 @@ describe('api gateway (e2e)', () => {
       const retry = await client.request('POST', path, { token: admin, body, headers: { 'idempotency-key': 'released-1' } });
       expect(retry.status).toBe(201);
       expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    });
+
+    it('sends the slot bytes it checked again on a 304, keeps no answer without a strong tag, and forgets one on an error', async () => {
+      const slotsPath = `/v1/providers/${providerId}/slots?date=2031-03-03&timeZone=UTC`;
+      const answer = {
+        providerId,
+        timeZone: 'UTC',
+        providerTimeZone: 'Asia/Tokyo',
+        slotDurationMinutes: 30,
+        from: '2031-03-03',
+        to: '2031-03-03',
+        slots: [{ start: '2031-03-03T00:00:00.000Z', end: '2031-03-03T00:30:00.000Z', local: { timeZone: 'UTC', start: '2031-03-03T00:00:00.000Z', end: '2031-03-03T00:30:00.000Z', date: '2031-03-03' } }],
+      };
+      const seen: (string | undefined)[] = [];
+      const upstream = (etag: string | undefined) => (req: IncomingMessage, res: ServerResponse) => {
+        const sent = req.headers['if-none-match'];
+        seen.push(sent);
+        if (etag && sent === etag) return res.writeHead(304, { etag }).end();
+        res.writeHead(200, { 'content-type': 'application/json', ...(etag && { etag }) }).end(JSON.stringify(answer));
+      };
+      behaviour = upstream('"v1"');
+      const first = await client.request('GET', slotsPath, { token: admin });
+      const again = await client.request('GET', slotsPath, { token: admin });
+      expect([first.status, again.status]).toEqual([200, 200]);
+      expect(again.text).toBe(JSON.stringify(answer));
+      expect(again.headers.etag).toBe('"v1"');
+      expect(seen).toEqual([undefined, '"v1"']);
+
+      // A failure forgets the kept answer: the next request asks afresh.
+      behaviour = json(500, { code: 'INTERNAL', detail: 'boom', status: 500 });
+      expect((await client.request('GET', slotsPath, { token: admin })).status).toBe(502);
+      behaviour = upstream(undefined);
+      seen.length = 0;
+      const untagged = await client.request('GET', slotsPath, { token: admin });
+      expect(untagged.status).toBe(200);
+      expect(untagged.headers.etag).toBeUndefined();
+      expect((await client.request('GET', slotsPath, { token: admin })).status).toBe(200);
+      expect(seen).toEqual([undefined, undefined]);
+
+      // A 304 nobody asked for is not an answer.
+      behaviour = (_req, res) => res.writeHead(304, { etag: '"v2"' }).end();
+      expect((await client.request('GET', slotsPath, { token: admin })).status).toBe(502);
     });
 
     it('answers 503 when it cannot be reached', async () => {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { parseRequest } from '@booking/platform';
+import { etagMatches, parseRequest } from '@booking/platform';
 import { authorize } from '../auth/authorization';
 import { Caller, CallerGuard } from '../auth/caller.guard';
 import { enforce } from '../auth/enforce';
@@ -12,7 +12,7 @@ import { IdempotentCommands, sendOutcome } from '../idempotency/idempotent-comma
 import { IdempotencyKeyHeader, Problems, UuidParam, ZodBody, ZodQuery, ZodResponse } from '../openapi/zod-openapi';
 import { uuidParam } from '../shared/params';
 import { noContent } from '../shared/schemas';
-import { SchedulingClient } from '../upstream/scheduling.client';
+import { SchedulingClient, UpstreamAnswers } from '../upstream/scheduling.client';
 import {
   addBlockedTimeRequest,
   blockedTimeResponse,
@@ -35,6 +35,7 @@ export class ProvidersHttpController {
   constructor(
     @Inject(SchedulingClient) private readonly scheduling: SchedulingClient,
     @Inject(IdempotentCommands) private readonly commands: IdempotentCommands,
+    @Inject(UpstreamAnswers) private readonly slotAnswers: UpstreamAnswers,
   ) {}
 
   @Post()
@@ -118,13 +119,34 @@ export class ProvidersHttpController {
   })
   @UuidParam('providerId', 'The provider')
   @ZodQuery(slotsQuery)
-  @ZodResponse(200, slotsResponse, 'Free slots')
+  @ApiHeader({ name: 'If-None-Match', required: false, description: 'The ETag of an answer you hold: 304 without a body while it is still the answer.' })
+  @ZodResponse(200, slotsResponse, 'Free slots (with a strong ETag; Cache-Control: private, no-cache)')
+  @ApiResponse({ status: 304, description: 'The answer whose ETag was sent in If-None-Match is still current' })
   @Problems(400, 404)
-  async slots(@Caller() caller: Principal, @Param('providerId') providerIdParam: string, @Query() query: unknown) {
+  async slots(
+    @Caller() caller: Principal,
+    @Param('providerId') providerIdParam: string,
+    @Query() query: unknown,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
     const providerId = uuidParam(providerIdParam, 'providerId');
     const q = parseRequest(slotsQuery, query, 'query');
     enforce(authorize(caller, { type: 'providers.read' }));
-    return (await this.scheduling.call({ method: 'GET', path: `/providers/${providerId}/slots`, query: q }, slotsResponse)).body;
+    // Scheduling decides on every request whether the answer is current; the gateway keeps the
+    // bytes it last checked, so a 304 from scheduling is answered without moving or parsing them.
+    const answer = await this.scheduling.revalidate({ method: 'GET', path: `/providers/${providerId}/slots`, query: q }, slotsResponse, this.slotAnswers);
+    res.setHeader('Cache-Control', 'private, no-cache');
+    if (answer.etag) {
+      res.setHeader('ETag', answer.etag);
+      if (etagMatches(ifNoneMatch, answer.etag)) {
+        res.status(304).end();
+        return;
+      }
+    }
+    res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', answer.json.length);
+    res.end(answer.json);
   }
 
   @Get(':providerId/blocked-times')

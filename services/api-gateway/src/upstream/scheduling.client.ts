@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import { z, ZodTypeAny } from 'zod';
 import { HEADER_CORRELATION_ID } from '@booking/contracts';
-import { currentCorrelation, ProblemError } from '@booking/platform';
+import { BoundedLru, currentCorrelation, ProblemError } from '@booking/platform';
 import { compileExactCheck } from './exact-check';
 import { rememberJsonText } from './verbatim-json';
 
@@ -16,6 +16,13 @@ export type UpstreamRequest = {
 
 export type UpstreamReply<T> = { status: number; headers: Record<string, string | string[] | undefined>; body: T };
 type RawReply = UpstreamReply<unknown> & { raw: Buffer };
+
+/** JSON texts of revalidated GET answers with their strong ETags, by path and query (see `revalidate`). */
+export class UpstreamAnswers extends BoundedLru<{ readonly json: Buffer; readonly etag: string }> {
+  constructor(maxBytes: number) {
+    super(maxBytes, (key, answer) => answer.json.length + 2 * (key.length + answer.etag.length) + 64);
+  }
+}
 
 export type SchedulingClientOptions = { url: string; timeoutMs: number; connections: number };
 
@@ -49,28 +56,58 @@ export class SchedulingClient {
     });
   }
 
-  /**
-   * Sends a request and returns a 2xx reply parsed by `schema` (204s carry no body); anything else
-   * becomes a problem. A reply that matches the schema exactly (the usual case) is checked by a
-   * precompiled check instead of zod and keeps its JSON text, which the gateway then sends on as it
-   * is; one that zod would change (unknown keys stripped) or refuse goes through zod.
-   */
+  /** Sends a request and returns a 2xx reply parsed by `schema` (204s carry no body); anything else becomes a problem. */
   async call<S extends ZodTypeAny>(request: UpstreamRequest, schema: S): Promise<UpstreamReply<z.infer<S>>> {
     const { raw, ...reply } = await this.send(request);
-    if (reply.status >= 200 && reply.status < 300) {
-      if (compileExactCheck(schema)(reply.body)) {
-        rememberJsonText(reply.body, raw);
-        return reply;
-      }
-      const parsed = schema.safeParse(reply.body);
-      if (parsed.success) return { ...reply, body: parsed.data };
-      this.logger.error(
-        { method: request.method, path: request.path, status: reply.status, issues: parsed.error.issues.slice(0, 10) },
-        'scheduling reply does not match the schema the gateway promises',
-      );
-      throw new ProblemError(502, 'UPSTREAM_CONTRACT_VIOLATION', 'The scheduling service answered with a response this API does not promise; it has been logged.');
-    }
+    if (reply.status >= 200 && reply.status < 300) return { ...reply, body: this.accept(request, reply, raw, schema).body };
     throw this.toProblem(request, reply);
+  }
+
+  /**
+   * A GET whose 200 carries a strong ETag, revalidated: the JSON text of the last answer checked
+   * against `schema` is kept in `cache` with its tag and sent again when scheduling answers 304 to
+   * `If-None-Match`, without parsing or checking it again. Scheduling still decides every time
+   * whether the answer is current; the gateway only saves moving, parsing and checking the bytes.
+   * Returns the JSON text and its tag (none when zod had to rewrite the reply, which is not kept).
+   */
+  async revalidate(request: UpstreamRequest & { method: 'GET' }, schema: ZodTypeAny, cache: UpstreamAnswers): Promise<{ json: Buffer; etag?: string }> {
+    const key = request.path + queryString(request.query);
+    const known = cache.get(key);
+    const { raw, ...reply } = await this.send(known ? { ...request, headers: { ...request.headers, 'if-none-match': known.etag } } : request);
+    if (reply.status === 304 && known) return known;
+    if (reply.status < 200 || reply.status >= 300) {
+      cache.delete(key);
+      throw this.toProblem(request, reply);
+    }
+    const { body, exact } = this.accept(request, reply, raw, schema);
+    const etag = reply.headers.etag;
+    if (!exact) return { json: Buffer.from(JSON.stringify(body)) };
+    if (typeof etag === 'string' && etag.startsWith('"')) {
+      const answer = { json: raw, etag };
+      cache.set(key, answer);
+      return answer;
+    }
+    cache.delete(key);
+    return { json: raw };
+  }
+
+  /**
+   * A 2xx body this API promises: one that matches `schema` exactly (the usual case) is checked by a
+   * precompiled check instead of zod and keeps its JSON text, which the gateway then sends on as it
+   * is; one that zod would change (unknown keys stripped) goes through zod; anything else is a 502.
+   */
+  private accept(request: UpstreamRequest, reply: UpstreamReply<unknown>, raw: Buffer, schema: ZodTypeAny): { body: unknown; exact: boolean } {
+    if (compileExactCheck(schema)(reply.body)) {
+      rememberJsonText(reply.body, raw);
+      return { body: reply.body, exact: true };
+    }
+    const parsed = schema.safeParse(reply.body);
+    if (parsed.success) return { body: parsed.data, exact: false };
+    this.logger.error(
+      { method: request.method, path: request.path, status: reply.status, issues: parsed.error.issues.slice(0, 10) },
+      'scheduling reply does not match the schema the gateway promises',
+    );
+    throw new ProblemError(502, 'UPSTREAM_CONTRACT_VIOLATION', 'The scheduling service answered with a response this API does not promise; it has been logged.');
   }
 
   async close(): Promise<void> {
