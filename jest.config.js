@@ -20,7 +20,10 @@ const moduleNameMapper = {
 
 const common = {
   rootDir: __dirname,
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, '/@fastify/static/node_modules/.+\\.js$': swc },
+  // @fastify/static (Swagger UI on Fastify) depends on ESM-only packages, which jest's CommonJS loader cannot
+  // require (Node itself can): those few files are compiled to CommonJS like the sources.
+  transformIgnorePatterns: ['^(?!.*/@fastify/static/node_modules/).*/node_modules/'],
   moduleNameMapper,
   testEnvironment: 'node',
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],

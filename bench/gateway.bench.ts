@@ -162,6 +162,14 @@ export async function benchGateway(opts: {
     pass: slots.rps / ping.rps >= 0.3,
     note: `p50 ${slots.p50} ms${direct ? `; straight to scheduling ${round(direct.rps)} req/s, p50 ${direct.p50} ms, p99 ${direct.p99} ms` : ''}`,
   });
-  rows.push({ section: 'gateway', name: 'slot query 1 day through the gateway, p99 under load', value: slots.p99, unit: 'ms', target: '≤ 20 ms', pass: slots.p99 <= 20 });
+  rows.push({
+    section: 'gateway',
+    name: 'slot query 1 day through the gateway, p99 under load',
+    value: slots.p99,
+    unit: 'ms',
+    target: '≤ 20 ms',
+    pass: slots.p99 <= 20,
+    note: `the gateway's constant endpoint under the same load: p50 ${ping.p50} ms, p99 ${ping.p99} ms`,
+  });
   return rows;
 }

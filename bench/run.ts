@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     const services = [scheduling, payment, gateway];
     try {
       // The gateway's booking ratio uses scheduling's pgbench anchor, so `--only gateway` runs both.
-      const schedulingRows = runs('scheduling') || runs('gateway') ? await benchScheduling({ service: scheduling, databaseUrl, quick, resultsDir }) : [];
+      const schedulingRows = runs('scheduling') || runs('gateway') ? await benchScheduling({ service: scheduling, startUncached: () => startService('scheduling', { ...env, SLOT_CACHE_MAX_BYTES: '0' }), databaseUrl, quick, resultsDir }) : [];
       rows.push(...schedulingRows);
       const rawPostgresTps = schedulingRows.find((r) => r.anchorName?.startsWith('pgbench'))?.anchorValue;
       if (runs('gateway')) rows.push(...(await benchGateway({ gateway, token: gatewaySetup.token, quick, rawPostgresTps, scheduling })));

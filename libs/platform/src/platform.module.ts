@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { HealthController } from './health/health.controller';
+import { HealthController, ReadinessController } from './health/health.controller';
 import { Platform, PlatformOptions } from './platform';
 
 class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -17,18 +17,19 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
 
 /**
  * The platform's parts as a Nest module. The per-request context (correlation id, request log) is
- * not Nest middleware here but the first Express middleware `createHttpApp` installs: it then also
- * covers answers Nest never routes (body-parser refusals, unknown paths) and costs no route matching.
+ * not Nest middleware here but Fastify hooks `createHttpApp` installs: they then also cover answers
+ * Nest never routes (refused bodies, unknown paths) and cost no route matching.
  */
 @Global()
 @Module({})
 export class PlatformModule {
-  static forRoot(options: PlatformOptions): DynamicModule {
+  /** `ownReadiness`: the service answers /health/ready itself (no two routes may share a path). */
+  static forRoot(options: PlatformOptions, http: { ownReadiness?: boolean } = {}): DynamicModule {
     const platform = new Platform(options);
     return {
       module: PlatformModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [HealthController],
+      controllers: http.ownReadiness ? [HealthController] : [HealthController, ReadinessController],
       providers: [{ provide: Platform, useValue: platform }, PlatformLifecycle],
       exports: [Platform],
     };

@@ -40,8 +40,8 @@ export class AppModule {
   static forRoot(config: ApiGatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot({ service: 'api-gateway', schema: 'gateway', migrations, topics: [], config })],
-      // The gateway's health controller first, so its /health/ready (with Redis) answers instead of the platform's.
+      // The gateway answers /health/ready itself (with Redis).
+      imports: [PlatformModule.forRoot({ service: 'api-gateway', schema: 'gateway', migrations, topics: [], config }, { ownReadiness: true })],
       controllers: [GatewayHealthHttpController, ProvidersHttpController, AppointmentsHttpController],
       providers: [
         {

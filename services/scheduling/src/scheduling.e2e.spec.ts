@@ -79,7 +79,25 @@ describe('scheduling service (e2e)', () => {
       expect(malformed.body.code).toBe('MALFORMED_JSON');
       const huge = await t.request('POST', '/providers', newYorkProvider({ name: 'x'.repeat(200_000) }));
       expect(huge.status).toBe(413);
+      expect(huge.body.code).toBe('PAYLOAD_TOO_LARGE');
+      // A JSON body is an object or an array: `null` is not "no body".
+      for (const scalar of ['null', '"text"', '7']) {
+        const refused = await t.request('POST', '/providers', scalar, { 'content-type': 'application/json' });
+        expect({ scalar, status: refused.status, code: refused.body.code }).toEqual({ scalar, status: 400, code: 'MALFORMED_JSON' });
+      }
+      const poisoned = await t.request('POST', '/providers', '{"__proto__": {"admin": true}}', { 'content-type': 'application/json' });
+      expect(poisoned.status).toBe(400);
+      // Another content type reaches the handler as no body, and is refused there.
+      const plain = await t.request('POST', '/providers', 'name=x', { 'content-type': 'text/plain' });
+      expect(plain.status).toBe(400);
+      expect(plain.headers.get('content-type')).toContain('application/problem+json');
       expect((await t.request('GET', '/providers/not-a-uuid')).status).toBe(400);
+      expect((await t.request('GET', `/providers/${'9'.repeat(2000)}`)).status).toBe(400);
+      const tooLong = await t.request('GET', `/providers/${'9'.repeat(3000)}`);
+      const badPath = await t.request('GET', '/providers/%E0%A4%A');
+      expect({ status: badPath.status, code: badPath.body?.code }).toEqual({ status: 400, code: 'MALFORMED_URL' });
+      expect(tooLong.headers.get('x-correlation-id')).toBeTruthy();
+      expect({ status: tooLong.status, type: tooLong.headers.get('content-type'), code: tooLong.body?.code }).toEqual({ status: 414, type: expect.stringContaining('application/problem+json'), code: 'URI_TOO_LONG' });
       expect((await t.request('GET', '/providers/5b3c2b1e-0000-4000-8000-000000000000')).status).toBe(404);
       expect(await counts()).toEqual(before);
     });

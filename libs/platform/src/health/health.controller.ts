@@ -23,6 +23,17 @@ export class HealthController {
     return this.health.check([async () => this.indicators.check('process').up({ pid: process.pid })]);
   }
 
+}
+
+/** `/health/ready`, apart so that a service with more to check (the gateway: Redis) can answer it itself. */
+@Controller('health')
+export class ReadinessController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(Platform) private readonly platform: Platform,
+  ) {}
+
   /** Postgres and Kafka both answer, and start-up (migrations, topics, relay) has finished. */
   @Get('ready')
   @HealthCheck()

@@ -1,39 +1,99 @@
+import type { Socket } from 'node:net';
 import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { HEADER_CORRELATION_ID } from '@booking/contracts';
+import { acceptCorrelationId } from '../logging/correlation';
 import { BaseConfig } from '../config/config';
 import { NestPinoLogger } from '../logging/logger';
 import { Platform } from '../platform';
-import type { NextFunction, Request, Response } from 'express';
-import { problem, ProblemFilter } from './problem';
-import { requestContext } from './request-context';
-
-/** The body parser's own errors (bad JSON, too large, wrong charset) are the client's: answer them here. */
-function bodyParserErrors(error: { type?: string; status?: number; message?: string }, req: Request, res: Response, next: NextFunction): void {
-  if (!error?.type || typeof error.status !== 'number' || error.status >= 500) return next(error);
-  const body =
-    error.type === 'entity.parse.failed'
-      ? problem(400, 'MALFORMED_JSON', 'The request body is not valid JSON.')
-      : error.type === 'entity.too.large'
-        ? problem(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.')
-        : problem(error.status, 'UNREADABLE_BODY', error.message ?? 'The request body could not be read.');
-  body.instance = req.originalUrl;
-  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
-}
+import { problem, ProblemError, ProblemFilter } from './problem';
+import { installRequestContext } from './request-context';
 
 export type HttpSettings = Pick<BaseConfig, 'HTTP_HOST' | 'HTTP_BODY_LIMIT'> & { port: number };
 
-/** Builds a service's HTTP app the same way in production and in e2e tests. */
-export async function createHttpApp(module: unknown, settings: Pick<HttpSettings, 'HTTP_BODY_LIMIT'>): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(module as Type, { bufferLogs: true, bodyParser: false });
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** `64kb` → 65536 (the config schema admits b, kb and mb). */
+export function bodyLimitBytes(limit: string): number {
+  const match = /^(\d+)(b|kb|mb)$/.exec(limit);
+  if (!match) throw new Error(`HTTP_BODY_LIMIT must look like 64kb; got ${limit}`);
+  return Number(match[1]) * UNITS[match[2]];
+}
+
+/**
+ * Requests Node refuses before any route sees them (an oversized URL or header block, a malformed
+ * request line, a request that took too long to arrive) get a problem+json answer, not a bare status line.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'The request line or headers are too large.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'The request was not received in time.']
+        : [400, 'Bad Request', 'MALFORMED_REQUEST', 'The request is not valid HTTP.'];
+  const body = JSON.stringify(problem(status, code, detail));
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Requests Fastify's router refuses before any hook runs (a path with a broken percent-encoding, a
+ * path segment longer than the router keeps): problem+json too, with a correlation id.
+ */
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const [code, detail] =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? ['URI_TOO_LONG', 'A path segment of the URL is too long.']
+      : error.code === 'FST_ERR_BAD_URL'
+        ? ['MALFORMED_URL', 'The URL is not valid (a broken percent-encoding?).']
+        : ['MALFORMED_REQUEST', 'The request could not be routed.'];
+  const body = problem(status, code, detail);
+  body.instance = request.url;
+  reply.header(HEADER_CORRELATION_ID, acceptCorrelationId(request.headers[HEADER_CORRELATION_ID]));
+  reply.status(status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+/**
+ * Builds a service's HTTP app the same way in production and in e2e tests: Nest on Fastify (several
+ * times cheaper per request than on Express here; see the README), JSON bodies up to HTTP_BODY_LIMIT,
+ * every refusal as problem+json.
+ */
+export async function createHttpApp(module: unknown, settings: Pick<HttpSettings, 'HTTP_BODY_LIMIT'>): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: bodyLimitBytes(settings.HTTP_BODY_LIMIT),
+    // Ids in paths are checked by the handlers (400 INVALID_ID), however long.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
+    logger: false,
+  });
+  const fastify = adapter.getInstance();
+  // JSON is parsed by Fastify's own parser (refuses __proto__ and constructor.prototype) and must be an
+  // object or an array; an empty JSON body is no body; any other body is read within the limit and dropped, so that the handler's own
+  // checks answer (the gateway's is 415, after authentication).
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    json(request, body as string, (error, value) => {
+      // Strict, as before: a body is an object or an array; `null`, `"text"` or `1` is refused (a `null`
+      // read as "no body" would turn a malformed cancel into a cancel).
+      if (error || typeof value !== 'object' || value === null) done(new ProblemError(400, 'MALFORMED_JSON', 'The request body is not valid JSON: an object or an array.'), undefined);
+      else done(null, value);
+    });
+  });
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
+  const app = await NestFactory.create<NestFastifyApplication>(module as Type, adapter, { bufferLogs: true, bodyParser: false });
   const platform = app.get(Platform);
   app.useLogger(new NestPinoLogger(platform.logger));
-  // First, so every answer (body-parser refusals and unknown routes included) carries the correlation id.
-  app.use(requestContext(platform.logger));
-  app.useBodyParser('json', { limit: settings.HTTP_BODY_LIMIT, strict: true });
-  app.use(bodyParserErrors);
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  // Every answer (refused bodies and unknown routes included) carries the correlation id.
+  installRequestContext(fastify, platform.logger);
   app.useGlobalFilters(new ProblemFilter(platform.logger));
   app.enableShutdownHooks();
   return app;

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
 export type ProblemDetails = {
@@ -33,6 +33,7 @@ const titles: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -76,12 +77,13 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
-    const response = context.getResponse<Response>();
-    const request = context.getRequest<Request>();
+    const reply = context.getResponse<FastifyReply>();
+    const request = context.getRequest<FastifyRequest>();
     const body = this.toProblem(exception);
-    body.instance = request.originalUrl;
-    if (body.status >= 500) this.logger.error({ err: exception, path: request.originalUrl }, 'request failed');
-    response.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+    body.instance = request.url;
+    if (body.status >= 500) this.logger.error({ err: exception, path: request.url }, 'request failed');
+    if (reply.sent) return;
+    reply.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }
 
   private toProblem(exception: unknown): ProblemDetails {
@@ -100,3 +102,4 @@ export class ProblemFilter implements ExceptionFilter {
     return problem(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL', 'An unexpected error occurred; it has been logged.');
   }
 }
+

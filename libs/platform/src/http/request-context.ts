@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { HEADER_CORRELATION_ID } from '@booking/contracts';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { acceptCorrelationId, withCorrelation } from '../logging/correlation';
+import { acceptCorrelationId, CorrelationContext, withCorrelation } from '../logging/correlation';
 
 export type RequestContextOptions = {
   /** Paths whose answers are not logged: health probes (a 503 from /health/ready is a report, not a failure). */
@@ -19,15 +20,40 @@ export type RequestContextOptions = {
 export function requestContext(logger: Logger, options: RequestContextOptions = {}) {
   const quietPrefix = options.quietPrefix ?? '/health';
   return function requestContextMiddleware(req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void): void {
-    const correlationId = acceptCorrelationId(req.headers[HEADER_CORRELATION_ID]);
-    req.id = correlationId;
-    res.setHeader(HEADER_CORRELATION_ID, correlationId);
-    if (logger.isLevelEnabled('error') && !(req.url ?? '').startsWith(quietPrefix)) {
-      const started = performance.now();
-      res.once('close', () => logCompletion(logger, req, res, correlationId, started));
-    }
-    withCorrelation({ correlationId }, next);
+    withCorrelation(beginRequest(logger, req, res, quietPrefix), next);
   };
+}
+
+/**
+ * The same on a Fastify instance, as hooks: the id is taken and echoed, and the completion listener
+ * attached, as the request arrives (so refusals before any handler carry it too); the handler runs
+ * inside the correlation from `preHandler`, after the body is read (the body's stream events run in
+ * the socket's async context, not the request's).
+ */
+export function installRequestContext(fastify: FastifyInstance, logger: Logger, options: RequestContextOptions = {}): void {
+  const quietPrefix = options.quietPrefix ?? '/health';
+  const contexts = new WeakMap<object, CorrelationContext>();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    contexts.set(request, beginRequest(logger, request.raw, reply.raw, quietPrefix));
+    done();
+  });
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    const context = contexts.get(request);
+    if (context) withCorrelation(context, done);
+    else done();
+  });
+}
+
+/** Takes or makes the correlation id, echoes it, and attaches the completion log line. */
+function beginRequest(logger: Logger, req: IncomingMessage & { id?: string }, res: ServerResponse, quietPrefix: string): CorrelationContext {
+  const correlationId = acceptCorrelationId(req.headers[HEADER_CORRELATION_ID]);
+  req.id = correlationId;
+  res.setHeader(HEADER_CORRELATION_ID, correlationId);
+  if (logger.isLevelEnabled('error') && !(req.url ?? '').startsWith(quietPrefix)) {
+    const started = performance.now();
+    res.once('close', () => logCompletion(logger, req, res, correlationId, started));
+  }
+  return { correlationId };
 }
 
 function logCompletion(logger: Logger, req: IncomingMessage, res: ServerResponse, correlationId: string, started: number): void {

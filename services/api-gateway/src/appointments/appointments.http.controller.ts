@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { parseRequest } from '@booking/platform';
 import { Action, authorize } from '../auth/authorization';
 import { Caller, CallerGuard } from '../auth/caller.guard';
@@ -52,7 +52,7 @@ export class AppointmentsHttpController {
     @Caller() caller: Principal,
     @Body() body: unknown,
     @Headers('idempotency-key') keyHeader: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const key = idempotencyKey(keyHeader);
     const request = parseRequest(bookAppointmentRequest, body);
@@ -66,8 +66,8 @@ export class AppointmentsHttpController {
       },
       appointmentResponse,
     );
-    if (reply.headers['idempotent-replayed'] === 'true') res.setHeader('Idempotent-Replayed', 'true');
-    res.status(reply.status).setHeader('Location', `/v1/appointments/${reply.body.id}`);
+    if (reply.headers['idempotent-replayed'] === 'true') res.header('Idempotent-Replayed', 'true');
+    res.status(reply.status).header('Location', `/v1/appointments/${reply.body.id}`);
     return reply.body;
   }
 
@@ -119,7 +119,7 @@ export class AppointmentsHttpController {
   @ZodBody(emptyBody, { description: 'No body, or {}', required: false })
   @ZodResponse(200, appointmentResponse, 'The cancelled appointment')
   @Problems(400, 404, 409, 413, 415)
-  async cancel(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async cancel(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
     return this.command(caller, idParam, 'cancel', 'appointments.cancel', parseRequest(emptyBody, body ?? {}), key, res, (allowed) => ({ by: allowed.actor }));
   }
 
@@ -134,7 +134,7 @@ export class AppointmentsHttpController {
   @ZodBody(rescheduleAppointmentRequest)
   @ZodResponse(200, appointmentResponse, 'The rescheduled appointment')
   @Problems(400, 404, 409, 413, 415, 422)
-  async reschedule(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async reschedule(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
     const request = parseRequest(rescheduleAppointmentRequest, body);
     return this.command(caller, idParam, 'reschedule', 'appointments.reschedule', request, key, res, (allowed) => ({ start: request.start, by: allowed.actor }));
   }
@@ -147,7 +147,7 @@ export class AppointmentsHttpController {
   @ZodBody(emptyBody, { description: 'No body, or {}', required: false })
   @ZodResponse(200, appointmentResponse, 'The completed appointment')
   @Problems(400, 403, 404, 409, 413, 415)
-  async complete(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async complete(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
     return this.command(caller, idParam, 'complete', 'appointments.complete', parseRequest(emptyBody, body ?? {}), key, res);
   }
 
@@ -159,7 +159,7 @@ export class AppointmentsHttpController {
   @ZodBody(emptyBody, { description: 'No body, or {}', required: false })
   @ZodResponse(200, appointmentResponse, 'The appointment marked as a no-show')
   @Problems(400, 403, 404, 409, 413, 415)
-  async noShow(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async noShow(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
     return this.command(caller, idParam, 'no-show', 'appointments.noShow', parseRequest(emptyBody, body ?? {}), key, res);
   }
 
@@ -178,7 +178,7 @@ export class AppointmentsHttpController {
     type: CommandAction,
     request: object,
     keyHeader: string | undefined,
-    res: Response,
+    res: FastifyReply,
     upstreamBody?: (allowed: Allowed) => object,
   ): Promise<AppointmentResponse> {
     const key = idempotencyKey(keyHeader);

@@ -1,11 +1,11 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '@booking/platform';
 import { CallerRateLimiter } from '../rate-limit/caller-rate-limiter';
 import { bearerToken, JwtVerifier } from './jwt-verifier';
 import { Principal } from './principal';
 
-type AuthenticatedRequest = Request & { principal?: Principal };
+type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
 /**
  * Every /v1 request: verify the bearer token, then count the request against its caller's rate
@@ -22,29 +22,29 @@ export class CallerGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
-    const response = http.getResponse<Response>();
+    const response = http.getResponse<FastifyReply>();
     let principal: Principal | undefined;
     let refusal: ProblemError | undefined;
     const token = bearerToken(request.headers.authorization);
     if (!token) {
       refusal = new ProblemError(401, 'UNAUTHENTICATED', 'A bearer token is required: Authorization: Bearer <JWT>.');
-      response.setHeader('WWW-Authenticate', 'Bearer realm="booking"');
+      response.header('WWW-Authenticate', 'Bearer realm="booking"');
     } else {
       try {
         principal = await this.verifier.verify(token);
       } catch (error) {
         if (!(error instanceof ProblemError)) throw error;
         refusal = error;
-        if (error.getStatus() === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="booking", error="invalid_token"');
+        if (error.getStatus() === 401) response.header('WWW-Authenticate', 'Bearer realm="booking", error="invalid_token"');
       }
     }
     const verdict = await this.limiter.consume(principal ? `sub:${principal.subject}` : `ip:${request.ip ?? 'unknown'}`);
-    response.setHeader('RateLimit-Limit', String(verdict.limit));
-    response.setHeader('RateLimit-Remaining', String(verdict.remaining));
-    response.setHeader('RateLimit-Reset', String(verdict.resetSeconds));
-    response.setHeader('RateLimit-Policy', `${verdict.limit};w=60`);
+    response.header('RateLimit-Limit', String(verdict.limit));
+    response.header('RateLimit-Remaining', String(verdict.remaining));
+    response.header('RateLimit-Reset', String(verdict.resetSeconds));
+    response.header('RateLimit-Policy', `${verdict.limit};w=60`);
     if (!verdict.allowed) {
-      response.setHeader('Retry-After', String(verdict.resetSeconds));
+      response.header('Retry-After', String(verdict.resetSeconds));
       throw new ProblemError(429, 'RATE_LIMITED', `Too many requests: at most ${verdict.limit} a minute; retry in ${verdict.resetSeconds} s.`);
     }
     if (refusal) throw refusal;

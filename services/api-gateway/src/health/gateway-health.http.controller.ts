@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Platform } from '@booking/platform';
 import { RedisConnection } from '../rate-limit/redis.connection';
 
@@ -31,7 +31,7 @@ export class GatewayHealthHttpController {
   ) {}
 
   @Get('ready')
-  async ready(@Res() res: Response): Promise<void> {
+  async ready(@Res() res: FastifyReply): Promise<void> {
     const [postgres, kafka, redis] = await Promise.all([
       probe(() => this.platform.checkDatabase()),
       probe(() => this.platform.checkKafka()),
@@ -43,6 +43,6 @@ export class GatewayHealthHttpController {
     const details = { ...required, redis };
     const ok = Object.values(required).every((i) => i.status === 'up');
     const pick = (status: Indicator['status']) => Object.fromEntries(Object.entries(details).filter(([, i]) => i.status === status));
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'error', info: pick('up'), error: pick('down'), details });
+    res.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'error', info: pick('up'), error: pick('down'), details });
   }
 }

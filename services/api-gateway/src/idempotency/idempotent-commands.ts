@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { problem, ProblemError } from '@booking/platform';
 import { IdempotencyRepository, StoredResponse } from './idempotency.repository';
@@ -79,10 +79,10 @@ export function rethrowIfProblem(outcome: StoredResponse): void {
  * Writes an outcome: the Idempotent-Replayed header on replays, problems through the problem filter,
  * and otherwise the status, an optional Location, and the body.
  */
-export function sendOutcome<T>(response: Response, outcome: CommandOutcome, location?: (body: T) => string): T {
-  if (outcome.replayed) response.setHeader('Idempotent-Replayed', 'true');
+export function sendOutcome<T>(response: FastifyReply, outcome: CommandOutcome, location?: (body: T) => string): T {
+  if (outcome.replayed) response.header('Idempotent-Replayed', 'true');
   rethrowIfProblem(outcome);
   response.status(outcome.status);
-  if (location && outcome.status === 201) response.setHeader('Location', location(outcome.body as T));
+  if (location && outcome.status === 201) response.header('Location', location(outcome.body as T));
   return outcome.body as T;
 }

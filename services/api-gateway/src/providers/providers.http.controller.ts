@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { etagMatches, parseRequest } from '@booking/platform';
 import { authorize } from '../auth/authorization';
 import { Caller, CallerGuard } from '../auth/caller.guard';
@@ -51,7 +51,7 @@ export class ProvidersHttpController {
     @Caller() caller: Principal,
     @Body() body: unknown,
     @Headers('idempotency-key') keyHeader: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const key = idempotencyKey(keyHeader);
     const request = parseRequest(createProviderRequest, body);
@@ -128,7 +128,7 @@ export class ProvidersHttpController {
     @Param('providerId') providerIdParam: string,
     @Query() query: unknown,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
-    @Res() res: Response,
+    @Res() res: FastifyReply,
   ): Promise<void> {
     const providerId = uuidParam(providerIdParam, 'providerId');
     const q = parseRequest(slotsQuery, query, 'query');
@@ -136,17 +136,15 @@ export class ProvidersHttpController {
     // Scheduling decides on every request whether the answer is current; the gateway keeps the
     // bytes it last checked, so a 304 from scheduling is answered without moving or parsing them.
     const answer = await this.scheduling.revalidate({ method: 'GET', path: `/providers/${providerId}/slots`, query: q }, slotsResponse, this.slotAnswers);
-    res.setHeader('Cache-Control', 'private, no-cache');
+    res.header('Cache-Control', 'private, no-cache');
     if (answer.etag) {
-      res.setHeader('ETag', answer.etag);
+      res.header('ETag', answer.etag);
       if (etagMatches(ifNoneMatch, answer.etag)) {
-        res.status(304).end();
+        res.status(304).send();
         return;
       }
     }
-    res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', answer.json.length);
-    res.end(answer.json);
+    res.status(200).header('Content-Type', 'application/json; charset=utf-8').send(answer.json);
   }
 
   @Get(':providerId/blocked-times')
@@ -174,7 +172,7 @@ export class ProvidersHttpController {
     @Param('providerId') providerIdParam: string,
     @Body() body: unknown,
     @Headers('idempotency-key') keyHeader: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const key = idempotencyKey(keyHeader);
     const providerId = uuidParam(providerIdParam, 'providerId');

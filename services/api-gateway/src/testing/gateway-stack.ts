@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { AddressInfo, createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
@@ -171,7 +171,7 @@ export async function startGatewayStack(options: { env?: Record<string, string> 
     );
     const app = await createGatewayApp(config);
     await app.listen(0, '127.0.0.1');
-    const client = new HttpTestClient(`http://127.0.0.1:${app.getHttpServer().address().port}`);
+    const client = new HttpTestClient(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);
     const handle = {
       app,
       client,

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Admin, Consumer, Kafka, logLevel, Producer } from 'kafkajs';
@@ -74,7 +75,7 @@ export class PaymentHarness {
     const config = loadPaymentConfig(this.env.env({ ...TEST_PAYMENT_ENV, ...this.extraEnv }));
     this.app = await createHttpApp(AppModule.forRoot(config), config);
     await this.app.listen(0, '127.0.0.1');
-    this.url = `http://127.0.0.1:${this.app.getHttpServer().address().port}`;
+    this.url = `http://127.0.0.1:${(this.app.getHttpServer().address() as AddressInfo).port}`;
   }
 
   async stopApp(): Promise<void> {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { parseRequest, ProblemError } from '@booking/platform';
 import { uuidParam } from '../shared/params';
 import {
@@ -25,7 +25,7 @@ export class AppointmentsHttpController {
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @Headers('x-caller-id') caller: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new ProblemError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 . _ : -');
@@ -33,8 +33,8 @@ export class AppointmentsHttpController {
     const request = parseRequest(bookAppointmentRequest, body);
     const result = await this.appointments.book(request, key ? { key, caller: caller ?? 'anonymous' } : undefined);
     res.status(result.status);
-    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.setHeader('Location', `/appointments/${result.body.id}`);
+    if (result.replayed) res.header('Idempotent-Replayed', 'true');
+    res.header('Location', `/appointments/${result.body.id}`);
     return result.body;
   }
 

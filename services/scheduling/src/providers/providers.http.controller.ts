@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { etagMatches, parseRequest } from '@booking/platform';
 import { SlotsService } from '../availability/slots.service';
 import { slotsQuery } from '../availability/slots.request';
@@ -71,17 +71,15 @@ export class ProvidersHttpController {
    * body. `no-cache`: a cache may keep the answer but must revalidate it, as availability changes.
    */
   @Get(':id/slots')
-  async slots(@Param('id') id: string, @Query() query: unknown, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: Response) {
+  async slots(@Param('id') id: string, @Query() query: unknown, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: FastifyReply) {
     const providerId = uuidParam(id, 'id');
     const answer = await this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'));
-    res.setHeader('ETag', answer.etag);
-    res.setHeader('Cache-Control', 'private, no-cache');
+    res.header('ETag', answer.etag);
+    res.header('Cache-Control', 'private, no-cache');
     if (etagMatches(ifNoneMatch, answer.etag)) {
-      res.status(304).end();
+      res.status(304).send();
       return;
     }
-    res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', answer.body.length);
-    res.end(answer.body);
+    res.status(200).header('Content-Type', 'application/json; charset=utf-8').send(answer.body);
   }
 }

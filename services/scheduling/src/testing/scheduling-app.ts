@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { createHttpApp, Platform } from '@booking/platform';
 import { TestEnvironment } from '@booking/platform/testing';
@@ -38,7 +39,7 @@ export async function startSchedulingApp(options: { now: string; env?: Record<st
   const clock = new TestClock(new Date(options.now));
   const app = await createHttpApp(AppModule.forRoot(config, clock), config);
   await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address();
+  const address = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
   const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(url + path, {
