@@ -15,6 +15,9 @@ export const schedulingConfigShape = {
 
 export type SchedulingConfig = ReturnType<typeof loadSchedulingConfig>;
 
+/** The injection token of the loaded configuration. */
+export const SCHEDULING_CONFIG = Symbol('SCHEDULING_CONFIG');
+
 export function loadSchedulingConfig(env: NodeJS.ProcessEnv = process.env) {
   return loadConfig('scheduling', schedulingConfigShape, env);
 }

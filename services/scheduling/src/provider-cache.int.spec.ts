@@ -1,5 +1,4 @@
-import { TestEnvironment } from '@booking/platform/testing';
-import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from './testing/scheduling-app';
+import { newYorkProvider, SchedulingTestApp, startSchedulingReplicas } from './testing/scheduling-app';
 
 /**
  * Each instance keeps parsed providers in memory, and a booking is validated against that copy. The
@@ -7,21 +6,17 @@ import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from './testin
  * instance is never booked around: the stale copy is re-read and the booking judged by the new rules.
  */
 describe('provider cache across instances (real Postgres)', () => {
-  const environment = new TestEnvironment();
+  let replicas: { apps: SchedulingTestApp[]; close: () => Promise<void> } | undefined;
   let a: SchedulingTestApp;
   let b: SchedulingTestApp;
   const book = (t: SchedulingTestApp, providerId: string, start: string, headers: Record<string, string> = {}) =>
     t.request('POST', '/appointments', { providerId, clientId: 'client-1', start, client: { timeZone: 'Asia/Tokyo' } }, headers);
 
   beforeAll(async () => {
-    a = await startSchedulingApp({ now: '2030-03-04T12:00:00.000Z', environment });
-    b = await startSchedulingApp({ now: '2030-03-04T12:00:00.000Z', environment });
+    replicas = await startSchedulingReplicas('2030-03-04T12:00:00.000Z', [{}, {}]);
+    [a, b] = replicas.apps;
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await environment.destroy();
-  });
+  afterAll(async () => replicas?.close());
 
   it('books by the rules another instance just changed', async () => {
     const provider = (await a.request('POST', '/providers', newYorkProvider())).body;

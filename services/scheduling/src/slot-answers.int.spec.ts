@@ -1,5 +1,4 @@
-import { TestEnvironment } from '@booking/platform/testing';
-import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from './testing/scheduling-app';
+import { newYorkProvider, SchedulingTestApp, startSchedulingReplicas } from './testing/scheduling-app';
 
 /**
  * Slot answers are memoised per instance by what they were computed from (the provider's version and
@@ -8,7 +7,7 @@ import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from './testin
  * byte (same strong ETag) after every change, whichever instance made it.
  */
 describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
-  const environment = new TestEnvironment();
+  let replicas: { apps: SchedulingTestApp[]; close: () => Promise<void> } | undefined;
   let a: SchedulingTestApp;
   let b: SchedulingTestApp;
   const NOW = '2030-03-04T12:00:00.000Z';
@@ -24,18 +23,14 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
   };
 
   beforeAll(async () => {
-    a = await startSchedulingApp({ now: NOW, environment });
-    b = await startSchedulingApp({ now: NOW, environment, env: { SLOT_CACHE_MAX_BYTES: '0' } });
+    replicas = await startSchedulingReplicas(NOW, [{}, { SLOT_CACHE_MAX_BYTES: '0' }]);
+    [a, b] = replicas.apps;
   });
   afterEach(() => {
     a.clock.set(NOW);
     b.clock.set(NOW);
   });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await environment.destroy();
-  });
+  afterAll(async () => replicas?.close());
 
   it('answers a repeated query with the same bytes and strong ETag, and 304 without a body for If-None-Match', async () => {
     const provider = (await a.request('POST', '/providers', newYorkProvider())).body;

@@ -7,7 +7,6 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    @Inject(Platform) private readonly platform: Platform,
   ) {}
 
   /** A constant answer on the full HTTP stack: the anchor the benchmarks compare endpoints against. */
@@ -22,7 +21,6 @@ export class HealthController {
   live() {
     return this.health.check([async () => this.indicators.check('process').up({ pid: process.pid })]);
   }
-
 }
 
 /** `/health/ready`, apart so that a service with more to check (the gateway: Redis) can answer it itself. */

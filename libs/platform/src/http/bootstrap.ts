@@ -75,8 +75,8 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
   });
   const fastify = adapter.getInstance();
   // JSON is parsed by Fastify's own parser (refuses __proto__ and constructor.prototype) and must be an
-  // object or an array; an empty JSON body is no body; any other body is read within the limit and dropped, so that the handler's own
-  // checks answer (the gateway's is 415, after authentication).
+  // object or an array; an empty JSON body is no body. Any other body is read within the limit and
+  // dropped, so that the handler's own checks answer (the gateway's is 415, after authentication).
   const json = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {

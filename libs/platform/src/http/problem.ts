@@ -102,4 +102,3 @@ export class ProblemFilter implements ExceptionFilter {
     return problem(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL', 'An unexpected error occurred; it has been logged.');
   }
 }
-

@@ -1,10 +1,10 @@
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { AddressInfo, connect } from 'node:net';
 import { Writable } from 'node:stream';
+import Fastify, { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { currentCorrelation } from '../logging/correlation';
 import { NestPinoLogger } from '../logging/logger';
-import { requestContext } from './request-context';
+import { installRequestContext } from './request-context';
 
 type Line = Record<string, unknown> & { level: number; msg: string };
 
@@ -19,22 +19,20 @@ function capture(level: string) {
   return { logger: pino({ level }, stream), lines };
 }
 
-/** A bare Node server with the middleware in front of a handler that answers with what it saw. */
-async function serve(level: string): Promise<{ url: string; lines: Line[]; server: Server }> {
+/** A bare Fastify instance with the hooks in front of a handler that answers with what it saw. */
+async function serve(level: string): Promise<{ url: string; lines: Line[]; server: FastifyInstance }> {
   const { logger, lines } = capture(level);
-  const middleware = requestContext(logger);
-  const server = createServer((req, res) =>
-    middleware(req, res, () => {
-      setImmediate(() => {
-        const status = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('status') ?? 200);
-        res.statusCode = status;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ seen: currentCorrelation()?.correlationId ?? null, id: (req as { id?: string }).id }));
-      });
-    }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, lines, server };
+  const server = Fastify();
+  installRequestContext(server, logger);
+  server.all('/*', (request, reply) => {
+    setImmediate(() => {
+      const status = Number(new URL(request.url, 'http://x').searchParams.get('status') ?? 200);
+      void reply.status(status).send({ seen: currentCorrelation()?.correlationId ?? null, id: (request.raw as { id?: string }).id, body: request.body ?? null });
+    });
+    return reply;
+  });
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  return { url: `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`, lines, server };
 }
 
 /** Waits until `count` lines are written (a line is written when the server closes the response). */
@@ -48,10 +46,10 @@ const get = async (url: string, headers: Record<string, string> = {}) => {
   return res;
 };
 
-describe('requestContext', () => {
-  let servers: Server[] = [];
+describe('installRequestContext', () => {
+  let servers: FastifyInstance[] = [];
   afterEach(async () => {
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    await Promise.all(servers.map((s) => s.close()));
     servers = [];
   });
 
@@ -60,7 +58,19 @@ describe('requestContext', () => {
     servers.push(server);
     const res = await fetch(`${url}/things`, { headers: { 'x-correlation-id': 'caller-id-1' } });
     expect(res.headers.get('x-correlation-id')).toBe('caller-id-1');
-    expect(await res.json()).toEqual({ seen: 'caller-id-1', id: 'caller-id-1' });
+    expect(await res.json()).toEqual({ seen: 'caller-id-1', id: 'caller-id-1', body: null });
+    // Also after a body was read (its stream events run outside the request's context).
+    const posted = await fetch(`${url}/things`, { method: 'POST', headers: { 'x-correlation-id': 'caller-id-2', 'content-type': 'application/json' }, body: '{"a":1}' });
+    expect(await posted.json()).toEqual({ seen: 'caller-id-2', id: 'caller-id-2', body: { a: 1 } });
+    // And when the body arrives in a later packet than the headers.
+    const late = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(url).port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk)).on('end', () => resolve(text)).on('error', reject);
+      socket.write('POST /things HTTP/1.1\r\nHost: x\r\nConnection: close\r\nx-correlation-id: caller-id-3\r\ncontent-type: application/json\r\ncontent-length: 7\r\n\r\n');
+      setTimeout(() => socket.write('{"b":2}'), 100);
+    });
+    expect(JSON.parse(late.slice(late.indexOf('\r\n\r\n') + 4))).toEqual({ seen: 'caller-id-3', id: 'caller-id-3', body: { b: 2 } });
   });
 
   it('makes a new id when none or an unsafe one is given', async () => {
@@ -70,7 +80,7 @@ describe('requestContext', () => {
       const res = await fetch(`${url}/things`, { headers: given ? { 'x-correlation-id': given } : {} });
       const id = res.headers.get('x-correlation-id');
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(await res.json()).toEqual({ seen: id, id });
+      expect(await res.json()).toEqual({ seen: id, id, body: null });
     }
   });
 

@@ -11,37 +11,19 @@ export type RequestContextOptions = {
 };
 
 /**
- * The first middleware of every service: accepts or makes the request's correlation id, echoes it,
- * runs the rest of the request inside it (so logs, outbox rows and Kafka headers pick it up), and
- * writes one structured line when the answer is done — at info, or at error for a 5xx, which is
- * logged whatever LOG_LEVEL says short of silent (health probes are not logged, as before). It costs
+ * Installed first on every service's Fastify instance, as one hook: accepts or makes the request's
+ * correlation id, echoes it, runs the handler inside it (so logs, outbox rows and Kafka headers pick
+ * it up), and writes one structured line when the answer is done — at info, or at error for a 5xx,
+ * which is logged whatever LOG_LEVEL says short of silent (health probes are not logged). It costs
  * one listener and no child logger per request; at LOG_LEVEL=warn a 2xx/4xx answer formats nothing.
- */
-export function requestContext(logger: Logger, options: RequestContextOptions = {}) {
-  const quietPrefix = options.quietPrefix ?? '/health';
-  return function requestContextMiddleware(req: IncomingMessage & { id?: string }, res: ServerResponse, next: () => void): void {
-    withCorrelation(beginRequest(logger, req, res, quietPrefix), next);
-  };
-}
-
-/**
- * The same on a Fastify instance, as hooks: the id is taken and echoed, and the completion listener
- * attached, as the request arrives (so refusals before any handler carry it too); the handler runs
- * inside the correlation from `preHandler`, after the body is read (the body's stream events run in
- * the socket's async context, not the request's).
+ *
+ * One `onRequest` hook: it runs before anything else Fastify does with the request, so refusals
+ * before any handler carry the id too, and the rest of the request (body parsing included) runs
+ * inside the correlation.
  */
 export function installRequestContext(fastify: FastifyInstance, logger: Logger, options: RequestContextOptions = {}): void {
   const quietPrefix = options.quietPrefix ?? '/health';
-  const contexts = new WeakMap<object, CorrelationContext>();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    contexts.set(request, beginRequest(logger, request.raw, reply.raw, quietPrefix));
-    done();
-  });
-  fastify.addHook('preHandler', (request, _reply, done) => {
-    const context = contexts.get(request);
-    if (context) withCorrelation(context, done);
-    else done();
-  });
+  fastify.addHook('onRequest', (request, reply, done) => withCorrelation(beginRequest(logger, request.raw, reply.raw, quietPrefix), done));
 }
 
 /** Takes or makes the correlation id, echoes it, and attaches the completion log line. */

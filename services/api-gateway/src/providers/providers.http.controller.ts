@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { etagMatches, parseRequest } from '@booking/platform';
+import { parseRequest, sendRevalidatableJson } from '@booking/platform';
 import { authorize } from '../auth/authorization';
 import { Caller, CallerGuard } from '../auth/caller.guard';
 import { enforce } from '../auth/enforce';
@@ -136,15 +136,7 @@ export class ProvidersHttpController {
     // Scheduling decides on every request whether the answer is current; the gateway keeps the
     // bytes it last checked, so a 304 from scheduling is answered without moving or parsing them.
     const answer = await this.scheduling.revalidate({ method: 'GET', path: `/providers/${providerId}/slots`, query: q }, slotsResponse, this.slotAnswers);
-    res.header('Cache-Control', 'private, no-cache');
-    if (answer.etag) {
-      res.header('ETag', answer.etag);
-      if (etagMatches(ifNoneMatch, answer.etag)) {
-        res.status(304).send();
-        return;
-      }
-    }
-    res.status(200).header('Content-Type', 'application/json; charset=utf-8').send(answer.json);
+    sendRevalidatableJson(res, ifNoneMatch, answer.json, answer.etag);
   }
 
   @Get(':providerId/blocked-times')

@@ -22,7 +22,7 @@ import {
   withCorrelation,
 } from '@booking/platform';
 import { assertIanaZone } from '@booking/slot-engine';
-import { SchedulingConfig } from '../config';
+import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
 import { Provider } from '../providers/provider';
 import { ProvidersService } from '../providers/providers.service';
 import { Clock } from '../shared/clock';
@@ -34,8 +34,6 @@ import { BookAppointmentRequest, ListAppointmentsQuery } from './appointment.req
 import { runBookingStatement } from './book-appointment.statement';
 import { blockedRangeOf, checkSlot, slotBlocked, validateSlot } from './slot-check';
 import { toWireEvent } from './wire-events';
-
-export const SCHEDULING_CONFIG = Symbol('SCHEDULING_CONFIG');
 
 export type Idempotency = { caller: string; key: string };
 export type BookResult = { status: number; body: AppointmentResponse; replayed: boolean };

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Platform } from '@booking/platform';
-import { SchedulingConfig } from '../config';
-import { AppointmentsService, SCHEDULING_CONFIG } from './appointments.service';
+import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
+import { AppointmentsService } from './appointments.service';
 
 /** Periodically cancels PENDING holds whose TTL passed (reason EXPIRED); safe on every instance. */
 @Injectable()

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { etagMatches, parseRequest } from '@booking/platform';
+import { parseRequest, sendRevalidatableJson } from '@booking/platform';
 import { SlotsService } from '../availability/slots.service';
 import { slotsQuery } from '../availability/slots.request';
 import { mapErrors } from '../shared/errors';
@@ -74,12 +74,6 @@ export class ProvidersHttpController {
   async slots(@Param('id') id: string, @Query() query: unknown, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: FastifyReply) {
     const providerId = uuidParam(id, 'id');
     const answer = await this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'));
-    res.header('ETag', answer.etag);
-    res.header('Cache-Control', 'private, no-cache');
-    if (etagMatches(ifNoneMatch, answer.etag)) {
-      res.status(304).send();
-      return;
-    }
-    res.status(200).header('Content-Type', 'application/json; charset=utf-8').send(answer.body);
+    sendRevalidatableJson(res, ifNoneMatch, answer.body, answer.etag);
   }
 }

@@ -70,6 +70,26 @@ export async function startSchedulingApp(options: { now: string; env?: Record<st
   };
 }
 
+/**
+ * Several instances of the service on one database and Kafka namespace, as replicas behind a load
+ * balancer would be; one environment per set, closed together.
+ */
+export async function startSchedulingReplicas(now: string, envs: Record<string, string>[]): Promise<{ apps: SchedulingTestApp[]; close: () => Promise<void> }> {
+  const environment = new TestEnvironment();
+  const apps: SchedulingTestApp[] = [];
+  const close = async () => {
+    for (const app of apps) await app.close();
+    await environment.destroy();
+  };
+  try {
+    for (const env of envs) apps.push(await startSchedulingApp({ now, environment, env }));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { apps, close };
+}
+
 /** A New York provider, 30-minute slots 09:00-17:00 on weekdays. */
 export function newYorkProvider(overrides: Record<string, unknown> = {}) {
   return {
