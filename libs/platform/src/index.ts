@@ -1,6 +1,7 @@
 export * from './config/config';
 export * from './database/database';
 export * from './database/query';
+export * from './database/pg-listener';
 export * from './kafka/kafka';
 export * from './kafka/errors';
 export * from './kafka/codec';

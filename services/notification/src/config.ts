@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import { baseConfigShape, ConfigError, loadConfig, portVariable } from '@booking/platform';
+import { baseConfigShape, ConfigError, flagVariable as flag, loadConfig, portVariable } from '@booking/platform';
 
 const milliseconds = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
-const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1');
 
 /** `Name <address>` or a bare address: what nodemailer takes as `from`. */
 const mailbox = z

@@ -6,6 +6,7 @@ import { AppointmentsHttpController } from './appointments/appointments.http.con
 import { AppointmentsService } from './appointments/appointments.service';
 import { HoldExpiryJob } from './appointments/hold-expiry.job';
 import { PaymentEventsKafkaController } from './appointments/payment-events.kafka.controller';
+import { AvailabilityWatch } from './availability/availability-watch';
 import { SlotsService } from './availability/slots.service';
 import { SCHEDULING_CONFIG, SchedulingConfig } from './config';
 import { migrations } from './migrations';
@@ -34,6 +35,7 @@ export class AppModule {
         { provide: SCHEDULING_CONFIG, useValue: config },
         { provide: Clock, useValue: clock },
         EventStore,
+        AvailabilityWatch,
         ProvidersService,
         SlotsService,
         AppointmentsService,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, loadConfig, portVariable } from '@booking/platform';
+import { baseConfigShape, flagVariable, loadConfig, portVariable } from '@booking/platform';
 
 export const schedulingConfigShape = {
   ...baseConfigShape,
@@ -10,6 +10,13 @@ export const schedulingConfigShape = {
   EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).max(600000).default(5000),
   /** Bytes of rendered slot answers kept for repeated queries (0: none); see SlotResponseCache. */
   SLOT_CACHE_MAX_BYTES: z.coerce.number().int().min(0).max(1 << 30).default(8 << 20),
+  /**
+   * true: a memoised slot answer is served without a database read while this instance hears no change
+   * of its provider (LISTEN/NOTIFY, see AvailabilityWatch). false: every answer reads the provider's
+   * version and busy ranges first (for a database reached through a transaction-mode pooler, where
+   * LISTEN does not work).
+   */
+  SLOT_MEMO_LISTEN: flagVariable(true),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 };
 

@@ -103,4 +103,53 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    // Slot answers are memoised per instance and invalidated by these notifications (see
+    // AvailabilityWatch): every change to what makes a provider's slots, made by any writer, notifies
+    // `<schema>_availability` with the provider's id at commit ('*' when a table is truncated).
+    // Changes that leave the slots as they were (a PENDING appointment confirmed, a payment id set) do
+    // not notify.
+    name: '0002_availability_notifications',
+    up: async (knex) => {
+      await knex.raw(`
+        CREATE FUNCTION notify_availability() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'TRUNCATE' THEN
+            PERFORM pg_notify(TG_TABLE_SCHEMA || '_availability', '*');
+          ELSE
+            IF TG_OP <> 'INSERT' THEN PERFORM pg_notify(TG_TABLE_SCHEMA || '_availability', OLD.provider_id::text); END IF;
+            IF TG_OP <> 'DELETE' THEN PERFORM pg_notify(TG_TABLE_SCHEMA || '_availability', NEW.provider_id::text); END IF;
+          END IF;
+          RETURN NULL;
+        END $$;
+        CREATE FUNCTION notify_provider_availability() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM pg_notify(TG_TABLE_SCHEMA || '_availability', OLD.id::text);
+          RETURN NULL;
+        END $$;
+
+        CREATE TRIGGER appointments_availability_insert AFTER INSERT ON appointments
+          FOR EACH ROW WHEN (NEW.${LIVE}) EXECUTE FUNCTION notify_availability();
+        CREATE TRIGGER appointments_availability_update AFTER UPDATE ON appointments
+          FOR EACH ROW WHEN ((OLD.${LIVE}) IS DISTINCT FROM (NEW.${LIVE})
+            OR ((NEW.${LIVE}) AND (OLD.blocked_start, OLD.blocked_end, OLD.provider_id) IS DISTINCT FROM (NEW.blocked_start, NEW.blocked_end, NEW.provider_id)))
+          EXECUTE FUNCTION notify_availability();
+        CREATE TRIGGER appointments_availability_delete AFTER DELETE ON appointments
+          FOR EACH ROW WHEN (OLD.${LIVE}) EXECUTE FUNCTION notify_availability();
+        CREATE TRIGGER appointments_availability_truncate AFTER TRUNCATE ON appointments
+          FOR EACH STATEMENT EXECUTE FUNCTION notify_availability();
+
+        CREATE TRIGGER blocked_times_availability AFTER INSERT OR UPDATE OR DELETE ON blocked_times
+          FOR EACH ROW EXECUTE FUNCTION notify_availability();
+        CREATE TRIGGER blocked_times_availability_truncate AFTER TRUNCATE ON blocked_times
+          FOR EACH STATEMENT EXECUTE FUNCTION notify_availability();
+
+        -- Rules, soft deletes and blocked-time changes all move the provider's version.
+        CREATE TRIGGER providers_availability AFTER UPDATE OR DELETE ON providers
+          FOR EACH ROW EXECUTE FUNCTION notify_provider_availability();
+        CREATE TRIGGER providers_availability_truncate AFTER TRUNCATE ON providers
+          FOR EACH STATEMENT EXECUTE FUNCTION notify_availability();
+      `);
+    },
+  },
 ];

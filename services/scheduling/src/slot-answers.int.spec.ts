@@ -1,15 +1,20 @@
+import { eventually } from '@booking/platform/testing';
+import { AvailabilityWatch } from './availability/availability-watch';
 import { newYorkProvider, SchedulingTestApp, startSchedulingReplicas } from './testing/scheduling-app';
 
 /**
- * Slot answers are memoised per instance by what they were computed from (the provider's version and
- * the busy ranges read on every request, and the clock). Instance a keeps them; instance b keeps none
- * (SLOT_CACHE_MAX_BYTES=0), so b's answer is always computed afresh and a's must equal it byte for
- * byte (same strong ETag) after every change, whichever instance made it.
+ * Slot answers are memoised per instance by what they were computed from, and served without a read
+ * while the instance hears no change of the provider (LISTEN/NOTIFY, triggers on every table slots are
+ * made from). Instance a keeps them; instance b keeps none (SLOT_CACHE_MAX_BYTES=0), so b's answer is
+ * always computed afresh, and a's must equal it byte for byte (same strong ETag): at once after a's own
+ * writes, and within the time a notification takes after anybody else's. Instance c has the memo but
+ * does not listen (SLOT_MEMO_LISTEN=false): it reads before every answer.
  */
 describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
   let replicas: { apps: SchedulingTestApp[]; close: () => Promise<void> } | undefined;
   let a: SchedulingTestApp;
   let b: SchedulingTestApp;
+  let c: SchedulingTestApp;
   const NOW = '2030-03-04T12:00:00.000Z';
   const query = (providerId: string, date = '2030-03-05', zone = 'America/New_York') => `/providers/${providerId}/slots?date=${date}&timeZone=${zone}`;
   const starts = (body: { slots: { start: string }[] }) => body.slots.map((s) => s.start);
@@ -22,13 +27,46 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
     return fromA;
   };
 
+  /**
+   * After a change made elsewhere: a's answer becomes b's within the notification's way here (bounded
+   * at 2 s, which a working listener never comes near), and is then the same bytes.
+   */
+  const converged = async (path: string) => {
+    const fromB = await b.request('GET', path);
+    const etag = fromB.headers.get('etag');
+    const fromA = await eventually(
+      async () => {
+        const answer = await a.request('GET', path);
+        return answer.headers.get('etag') === etag && answer;
+      },
+      2000,
+      `instance a answering ${etag} for ${path}`,
+    );
+    expect(fromA.body).toEqual(fromB.body);
+    return fromA;
+  };
+  /** Runs `change` with the tables' notifying triggers off: nobody hears of it. */
+  const unheard = async (change: (sql: (text: string, values?: unknown[]) => Promise<unknown>) => Promise<unknown>) => {
+    const sql = (text: string, values: unknown[] = []) => a.platform.knex.raw(text, values as never[]);
+    const tables = ['appointments', 'blocked_times', 'providers'];
+    for (const table of tables) await sql(`ALTER TABLE scheduling.${table} DISABLE TRIGGER USER`);
+    try {
+      await change(sql);
+    } finally {
+      for (const table of tables) await sql(`ALTER TABLE scheduling.${table} ENABLE TRIGGER USER`);
+    }
+  };
+  const blockBySql = (providerId: string, start: string, end: string) => (sql: (text: string, values?: unknown[]) => Promise<unknown>) =>
+    sql(`INSERT INTO scheduling.blocked_times (id, provider_id, start_time, end_time, reason) VALUES (gen_random_uuid(), ?, ?, ?, 'BREAK')`, [providerId, start, end]);
+
   beforeAll(async () => {
-    replicas = await startSchedulingReplicas(NOW, [{}, { SLOT_CACHE_MAX_BYTES: '0' }]);
-    [a, b] = replicas.apps;
+    replicas = await startSchedulingReplicas(NOW, [{}, { SLOT_CACHE_MAX_BYTES: '0' }, { SLOT_MEMO_LISTEN: 'false' }]);
+    [a, b, c] = replicas.apps;
   });
   afterEach(() => {
     a.clock.set(NOW);
     b.clock.set(NOW);
+    c.clock.set(NOW);
   });
   afterAll(async () => replicas?.close());
 
@@ -59,7 +97,7 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
 
     const booked = await b.request('POST', '/appointments', { providerId: provider.id, clientId: 'client-1', start: '2030-03-05T15:00:00Z', client: { timeZone: 'UTC' } });
     expect(booked.status).toBe(201);
-    const taken = await both(query(provider.id));
+    const taken = await converged(query(provider.id));
     expect(starts(taken.body)).not.toContain('2030-03-05T15:00:00.000Z');
     expect(taken.body.slots).toHaveLength(15);
     expect(taken.headers.get('etag')).not.toBe(before.headers.get('etag'));
@@ -67,7 +105,7 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
     expect((await a.request('GET', query(provider.id), undefined, { 'if-none-match': before.headers.get('etag') ?? '' })).status).toBe(200);
 
     expect((await b.request('POST', `/appointments/${booked.body.id}/cancel`, { by: 'CLIENT' })).status).toBe(200);
-    const freed = await both(query(provider.id));
+    const freed = await converged(query(provider.id));
     expect(freed.headers.get('etag')).toBe(before.headers.get('etag'));
     expect(freed.body).toEqual(before.body);
   });
@@ -77,9 +115,72 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
     await both(query(provider.id));
     const blocked = await b.request('POST', `/providers/${provider.id}/blocked-times`, { start: '2030-03-05T14:00:00Z', end: '2030-03-05T15:00:00Z', reason: 'BREAK' });
     expect(blocked.status).toBe(201);
-    expect((await both(query(provider.id))).body.slots).toHaveLength(14);
+    expect((await converged(query(provider.id))).body.slots).toHaveLength(14);
     expect((await b.request('PATCH', `/providers/${provider.id}`, { slotDurationMinutes: 60 })).status).toBe(200);
-    expect((await both(query(provider.id))).body.slots).toHaveLength(7);
+    expect((await converged(query(provider.id))).body.slots).toHaveLength(7);
+  });
+
+  it("serves the memo without a read until a change is heard, and sees its own writes at once", async () => {
+    const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
+    const before = await both(query(provider.id));
+    // A change nobody hears of (the triggers off): a, not reading, keeps its memo; b reads it.
+    await unheard(blockBySql(provider.id, '2030-03-05T14:00:00Z', '2030-03-05T14:30:00Z'));
+    expect((await a.request('GET', query(provider.id))).headers.get('etag')).toBe(before.headers.get('etag'));
+    expect((await b.request('GET', query(provider.id))).body.slots).toHaveLength(15);
+    // Its notification, whoever sends it, is what a waits for.
+    await a.platform.knex.raw(`SELECT pg_notify('scheduling_availability', ?)`, [provider.id]);
+    expect((await converged(query(provider.id))).body.slots).toHaveLength(15);
+
+    // a's own booking counts before its 201 is sent, whether or not the notification has come yet.
+    await unheard(async () => {
+      const booked = await a.request('POST', '/appointments', { providerId: provider.id, clientId: 'client-2', start: '2030-03-05T16:00:00Z', client: { timeZone: 'UTC' } });
+      expect(booked.status).toBe(201);
+      expect(starts((await both(query(provider.id))).body)).not.toContain('2030-03-05T16:00:00.000Z');
+      expect((await a.request('POST', `/appointments/${booked.body.id}/cancel`, { by: 'CLIENT' })).status).toBe(200);
+      expect(starts((await both(query(provider.id))).body)).toContain('2030-03-05T16:00:00.000Z');
+      expect((await a.request('PATCH', `/providers/${provider.id}`, { slotDurationMinutes: 60 })).status).toBe(200);
+      expect((await both(query(provider.id))).body.slots).toHaveLength(7);
+    });
+  });
+
+  it('hears changes written by plain SQL, not only by the service', async () => {
+    const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
+    await both(query(provider.id));
+    await blockBySql(provider.id, '2030-03-05T20:00:00Z', '2030-03-05T21:00:00Z')((text, values) => a.platform.knex.raw(text, values as never[]));
+    expect((await converged(query(provider.id))).body.slots).toHaveLength(14);
+    // A confirmed appointment leaving the live statuses frees its slot.
+    const booked = await b.request('POST', '/appointments', { providerId: provider.id, clientId: 'client-3', start: '2030-03-05T15:00:00Z', client: { timeZone: 'UTC' } });
+    expect((await converged(query(provider.id))).body.slots).toHaveLength(13);
+    await a.platform.knex.raw(`UPDATE scheduling.appointments SET status = 'CANCELLED' WHERE id = ?`, [booked.body.id]);
+    expect((await converged(query(provider.id))).body.slots).toHaveLength(14);
+  });
+
+  it('trusts nothing heard before its listening session was lost', async () => {
+    const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
+    await both(query(provider.id));
+    await unheard(blockBySql(provider.id, '2030-03-05T14:00:00Z', '2030-03-05T15:00:00Z'));
+    expect((await a.request('GET', query(provider.id))).body.slots).toHaveLength(16);
+    const { rows } = await a.platform.knex.raw(
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'scheduling-availability' AND datname = current_database()`,
+    );
+    // Only a listens: b keeps no memo and c is told not to.
+    expect(rows).toEqual([{ killed: true }]);
+    const watch = a.app.get(AvailabilityWatch);
+    await eventually(async () => !watch.isListening(), 5000, 'the loss noticed');
+    await eventually(async () => watch.isListening(), 5000, 'listening again');
+    // Nothing is ever heard of the change: only forgetting what came before the gap makes a read again.
+    expect((await a.request('GET', query(provider.id))).body.slots).toHaveLength(14);
+  });
+
+  it('reads before every answer when told not to listen (SLOT_MEMO_LISTEN=false)', async () => {
+    const provider = (await c.request('POST', '/providers', newYorkProvider())).body;
+    const first = await c.request('GET', query(provider.id));
+    expect(first.body.slots).toHaveLength(16);
+    expect(c.app.get(AvailabilityWatch).isListening()).toBe(false);
+    await unheard(blockBySql(provider.id, '2030-03-05T14:00:00Z', '2030-03-05T14:30:00Z'));
+    const second = await c.request('GET', query(provider.id));
+    expect(second.body.slots).toHaveLength(15);
+    expect(second.headers.get('etag')).toBe((await b.request('GET', query(provider.id))).headers.get('etag'));
   });
 
   it('drops the first slot the moment the clock passes its minimum notice, not later', async () => {

@@ -38,7 +38,14 @@ export const baseConfigShape = {
   HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('64kb'),
 };
 
-export { port as portVariable };
+/** A yes/no variable: `true`/`1` or `false`/`0`. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+
+export { port as portVariable, flag as flagVariable };
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
 

@@ -22,6 +22,7 @@ import {
   withCorrelation,
 } from '@booking/platform';
 import { assertIanaZone } from '@booking/slot-engine';
+import { AvailabilityWatch } from '../availability/availability-watch';
 import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
 import { Provider } from '../providers/provider';
 import { ProvidersService } from '../providers/providers.service';
@@ -58,6 +59,7 @@ export class AppointmentsService {
     private readonly providers: ProvidersService,
     private readonly events: EventStore,
     private readonly clock: Clock,
+    private readonly availability: AvailabilityWatch,
   ) {
     this.knex = platform.knex;
   }
@@ -97,6 +99,7 @@ export class AppointmentsService {
         }
         if (outcome.blocked) throw slotBlocked();
         if (outcome.appended !== booking.params.events.length) throw new Error(`booking statement appended ${outcome.appended} events`);
+        this.availability.changed(provider.id);
         return { status: 201, body: booking.body, replayed: false };
       }
     } catch (error) {
@@ -189,7 +192,10 @@ export class AppointmentsService {
   /** Runs a command against an existing appointment; `trx` lets a caller share its transaction. */
   async execute(appointmentId: string, makeCommand: (at: string) => AppointmentCommand, trx?: Knex.Transaction): Promise<LiveState> {
     const run = async (t: Knex.Transaction) => (await this.executeMany(t, [{ appointmentId, command: makeCommand }]))[0];
-    return trx ? run(trx) : this.knex.transaction(run);
+    if (trx) return run(trx);
+    const state = await this.knex.transaction(run);
+    this.availability.changed(state.providerId);
+    return state;
   }
 
   /**
@@ -289,7 +295,7 @@ export class AppointmentsService {
    */
   async reschedule(appointmentId: string, newStart: number, by: 'CLIENT' | 'PROVIDER'): Promise<LiveState> {
     try {
-      return await this.knex.transaction(async (trx) => {
+      const moved = await this.knex.transaction(async (trx) => {
         const locked = await trx('appointments').where({ id: appointmentId }).forUpdate().first('provider_id');
         if (!locked) throw new ProblemError(404, 'APPOINTMENT_NOT_FOUND', `No appointment with id ${appointmentId}.`);
         const state = await this.load(trx, appointmentId);
@@ -302,6 +308,8 @@ export class AppointmentsService {
           state,
         );
       });
+      this.availability.changed(moved.providerId);
+      return moved;
     } catch (error) {
       throw toProblem(error);
     }

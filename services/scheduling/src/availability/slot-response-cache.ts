@@ -6,6 +6,8 @@ export type CachedSlots = {
   readonly version: number;
   /** The busy ranges the answer used, exactly as the database returned them. */
   readonly busy: string;
+  /** `AvailabilityWatch.mark()` taken before the read that last confirmed version and busy ranges. */
+  readonly mark: number;
   /** Epoch ms: the answer holds for `now` before this instant (see `clientSlotsUnchangedUntil`). */
   readonly until: number;
   /** The JSON body and its strong ETag. */
@@ -17,10 +19,10 @@ export type CachedSlots = {
 const weigh = (key: string, entry: CachedSlots) => entry.body.length + 2 * (entry.busy.length + key.length + entry.etag.length) + 64;
 
 /**
- * Rendered slot answers by provider, dates and client zone, bounded by bytes. An entry is a memo,
- * not a source of truth: the caller reads the provider's version and busy ranges fresh on every
- * request and uses the entry only when both equal what it was computed from and the clock is still
- * before `until`, so an answer is never staler than that read.
+ * Rendered slot answers by provider, dates and asked zone, bounded by bytes. An entry is a memo, not a
+ * source of truth: the caller serves it while the clock is before `until` and either no change of the
+ * provider was heard since `mark`, or a fresh read of the version and busy ranges equals what it was
+ * computed from.
  */
 export class SlotResponseCache extends BoundedLru<CachedSlots> {
   constructor(maxBytes: number) {

@@ -7,13 +7,16 @@ import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
 import { ProvidersService } from '../providers/providers.service';
 import { Clock } from '../shared/clock';
 import { mapErrors } from '../shared/errors';
+import { AvailabilityWatch } from './availability-watch';
 import { SlotResponseCache } from './slot-response-cache';
 import { SlotsQuery } from './slots.request';
 
 /**
  * Free slots of a provider for client-local dates: live appointments (with buffers) and blocked time
- * are busy. Every request reads the provider's version and busy ranges; the rendered answer is
- * memoised by what it was computed from (see `SlotResponseCache`), with a strong ETag of its bytes.
+ * are busy. The rendered answer is memoised by what it was computed from (see `SlotResponseCache`),
+ * with a strong ETag of its bytes. A memo is served without touching the database while this instance
+ * has heard no change of the provider since the read behind it (see `AvailabilityWatch`); otherwise
+ * the provider's version and busy ranges are read, and the memo is used only if they are unchanged.
  */
 @Injectable()
 export class SlotsService {
@@ -24,6 +27,7 @@ export class SlotsService {
     @Inject(Platform) platform: Platform,
     private readonly providers: ProvidersService,
     private readonly clock: Clock,
+    private readonly watch: AvailabilityWatch,
     @Inject(SCHEDULING_CONFIG) config: SchedulingConfig,
   ) {
     this.knex = platform.knex;
@@ -32,12 +36,17 @@ export class SlotsService {
 
   async slots(providerId: string, query: SlotsQuery): Promise<SlotsAnswer> {
     return mapErrors(async () => {
+      // The request schema guarantees either date, or both from and to.
+      const from = query.date ?? query.from ?? '';
+      const to = query.date ?? query.to ?? '';
+      // Keyed by the zone asked for; no zone asked means the provider's, which is part of its rules.
+      const key = SlotResponseCache.key(providerId, from, to, query.timeZone ?? '');
+      const memo = this.cache.get(key);
+      if (memo && this.watch.unchangedSince(providerId, memo.mark) && this.clock.now().getTime() < memo.until) return memo;
+
       let provider = await this.providers.cached(providerId);
       for (let attempt = 1; ; attempt++) {
         const zone = query.timeZone ?? provider.rules.timezone;
-        // The request schema guarantees either date, or both from and to.
-        const from = query.date ?? query.from ?? '';
-        const to = query.date ?? query.to ?? '';
         // Validates the zone and dates before any query; also gives the real-time span to load.
         const span = localDateSpan(from, to, zone);
         if (span.end - span.start > 32 * 86_400_000) {
@@ -46,6 +55,8 @@ export class SlotsService {
         // A slot starting in the span blocks [start - buffer before, end + buffer after): busy ranges
         // outside that reach cannot change the answer, and are not read (nor part of the memo's key).
         const rules = provider.rules;
+        // Taken before the read: a change this read may have missed is heard after it.
+        const mark = this.watch.mark();
         const { version, busy } = await this.busy(
           providerId,
           span.start - rules.bufferBeforeMinutes * 60_000,
@@ -61,10 +72,14 @@ export class SlotsService {
           continue;
         }
         const now = this.clock.now().getTime();
-        // The same rules, busy ranges and dates, and a clock before `until`: the answer computed last time.
-        const key = SlotResponseCache.key(providerId, from, to, zone);
-        const memo = this.cache.get(key);
-        if (memo && memo.version === version && memo.busy === busy && now < memo.until) return memo;
+        // The same rules, busy ranges and dates, and a clock before `until`: the answer computed last
+        // time, now confirmed by this read (so good from its mark on).
+        const known = this.cache.get(key);
+        if (known && known.version === version && known.busy === busy && now < known.until) {
+          const confirmed = { ...known, mark };
+          this.cache.set(key, confirmed);
+          return confirmed;
+        }
 
         const slots = computeSlotsForClientDates({ rules: provider.rules, busy: parseBusy(busy), from, to, clientZone: zone, now });
         const body = Buffer.from(
@@ -81,6 +96,7 @@ export class SlotsService {
         const answer = {
           version,
           busy,
+          mark,
           until: clientSlotsUnchangedUntil({ rules: provider.rules, from, to, clientZone: zone, now, slots }),
           body,
           etag: `"${createHash('sha1').update(body).digest('base64url')}"`,

@@ -4,6 +4,7 @@ import { Knex } from 'knex';
 import { TOPICS } from '@booking/contracts';
 import { appendToOutbox, Platform, ProblemError } from '@booking/platform';
 import { parseProviderRules, ProviderRulesInput } from '@booking/slot-engine';
+import { AvailabilityWatch } from '../availability/availability-watch';
 import { Clock } from '../shared/clock';
 import { EventStore } from '../shared/event-store';
 import { Provider, providerFromRow, providerResponse, ProviderRow, providerToRow } from './provider';
@@ -39,6 +40,7 @@ export class ProvidersService {
     @Inject(Platform) private readonly platform: Platform,
     private readonly events: EventStore,
     private readonly clock: Clock,
+    private readonly availability: AvailabilityWatch,
   ) {
     this.knex = platform.knex;
   }
@@ -60,8 +62,10 @@ export class ProvidersService {
     }
   }
 
+  /** After a change of the provider made here (committed or not): its cached rules and slot answers go. */
   forget(id: string): void {
     this.cache.delete(id);
+    this.availability.changed(id);
   }
 
   private remember(provider: Provider): void {
