@@ -5,6 +5,7 @@ import { AdminHttpController } from './admin.http.controller';
 import { AppointmentsHttpController } from './appointments/appointments.http.controller';
 import { AppointmentsService } from './appointments/appointments.service';
 import { HoldExpiryJob } from './appointments/hold-expiry.job';
+import { IdempotencyKeySweepJob } from './appointments/idempotency-key-sweep.job';
 import { PaymentEventsKafkaController } from './appointments/payment-events.kafka.controller';
 import { AvailabilityWatch } from './availability/availability-watch';
 import { SlotsService } from './availability/slots.service';
@@ -41,6 +42,7 @@ export class AppModule {
         AppointmentsService,
         PaymentEventsKafkaController,
         HoldExpiryJob,
+        IdempotencyKeySweepJob,
       ],
     };
   }

@@ -17,6 +17,8 @@ export const schedulingConfigShape = {
    * LISTEN does not work).
    */
   SLOT_MEMO_LISTEN: flagVariable(true),
+  /** Booking Idempotency-Keys are kept this long (a retry after that books anew); at least the gateway's retention. */
+  IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
 };
 

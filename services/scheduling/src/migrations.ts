@@ -152,4 +152,11 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    // For the sweep that forgets expired booking Idempotency-Keys (IdempotencyKeySweepJob).
+    name: '0003_idempotency_keys_created_at',
+    up: async (knex) => {
+      await knex.raw(`CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)`);
+    },
+  },
 ];

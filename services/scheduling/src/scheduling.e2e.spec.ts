@@ -1,3 +1,4 @@
+import { IdempotencyKeySweepJob } from './appointments/idempotency-key-sweep.job';
 import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from './testing/scheduling-app';
 
 /**
@@ -233,6 +234,25 @@ describe('scheduling service (e2e)', () => {
       const otherCaller = await book(provider.id, '2030-03-05T17:30:00Z', {}, { ...headers, 'x-caller-id': 'team-b' });
       expect(otherCaller.status).toBe(201);
       expect(await t.platform.knex('appointments').where({ provider_id: provider.id })).toHaveLength(2);
+    });
+
+    it('forgets keys past their retention (24 h) in batches, and only those', async () => {
+      const provider = await createProvider();
+      const keyed = (key: string, start: string) => book(provider.id, start, {}, { 'idempotency-key': key, 'x-caller-id': 'team-sweep' });
+      const starts = ['2030-03-05T20:00:00Z', '2030-03-05T20:30:00Z', '2030-03-05T21:00:00Z', '2030-03-05T21:30:00Z'];
+      for (const [i, start] of starts.entries()) expect((await keyed(`sweep-${i}`, start)).status).toBe(201);
+      // Three keys are older than the retention, one is a minute short of it.
+      await t.platform.knex.raw(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE caller = 'team-sweep' AND key IN ('sweep-0', 'sweep-1', 'sweep-2')`);
+      await t.platform.knex.raw(`UPDATE idempotency_keys SET created_at = now() - interval '23 hours 59 minutes' WHERE caller = 'team-sweep' AND key = 'sweep-3'`);
+      expect(await t.app.get(IdempotencyKeySweepJob).sweep(2)).toBe(3);
+      expect((await t.platform.knex('idempotency_keys').where({ caller: 'team-sweep' }).pluck('key')).sort()).toEqual(['sweep-3']);
+      // The kept key still replays; a forgotten one is a new request (here: its slot is taken, 409).
+      const replayed = await keyed('sweep-3', starts[3]);
+      expect(replayed.status).toBe(201);
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+      const forgotten = await keyed('sweep-0', starts[0]);
+      expect(forgotten.status).toBe(409);
+      expect(forgotten.body.code).toBe('SLOT_UNAVAILABLE');
     });
 
     it('answers 409 to a second request with a key that is still being processed', async () => {

@@ -1,0 +1,55 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Platform, query } from '@booking/platform';
+import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
+
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Forgets booking Idempotency-Keys past their retention (`IDEMPOTENCY_RETENTION_HOURS`), in batches of
+ * short transactions so the sweep never holds many locks. A retry with a forgotten key is a new request.
+ * Any number of instances may sweep: a row deleted by one is skipped by the others. Age is the
+ * database's clock, which wrote `created_at`.
+ */
+@Injectable()
+export class IdempotencyKeySweepJob implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    @Inject(Platform) private readonly platform: Platform,
+    @Inject(SCHEDULING_CONFIG) private readonly config: SchedulingConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  /** Deletes every expired key; returns how many. Failures are logged and left for the next round. */
+  async sweep(batchSize = 1000): Promise<number> {
+    let removed = 0;
+    try {
+      for (;;) {
+        const { rowCount } = await query(this.platform.knex, {
+          name: `${this.platform.schema}.idempotency-sweep.v1`,
+          text: `DELETE FROM ${this.platform.schema}.idempotency_keys WHERE ctid = ANY(ARRAY(
+                   SELECT ctid FROM ${this.platform.schema}.idempotency_keys
+                    WHERE created_at < now() - make_interval(hours => $1::int)
+                    LIMIT $2::int FOR UPDATE SKIP LOCKED))`,
+          values: [this.config.IDEMPOTENCY_RETENTION_HOURS, batchSize],
+        });
+        removed += rowCount ?? 0;
+        if (this.stopped || (rowCount ?? 0) < batchSize) break;
+      }
+      if (removed) this.platform.logger.info({ removed }, 'expired booking idempotency keys removed');
+    } catch (error) {
+      this.platform.logger.warn({ err: error, removed }, 'idempotency key sweep failed; it runs again later');
+    }
+    return removed;
+  }
+}
