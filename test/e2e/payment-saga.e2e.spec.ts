@@ -80,6 +80,17 @@ describe('booking and payment saga (scheduling + payment processes)', () => {
     expect(cancelled.cancellation).toMatchObject({ by: 'SYSTEM', reason: 'EXPIRED' });
   });
 
+  it('confirms a booking whose charge went through but whose answer was lost, once the gateway is asked', async () => {
+    const booked = await book(slot(), 'tok_timeout_after_capture');
+    // Both attempts time out (300 ms each), the payment is TIMED_OUT, the poller finds the capture
+    // well inside the 6 s hold: the client paid, so the client gets the appointment.
+    const confirmed = await until(booked.body.id, 'CONFIRMED', 6000);
+    expect(confirmed.paidMinor).toBe(5000);
+    const money = await payments(booked.body.id);
+    expect(money.payment).toMatchObject({ status: 'SUCCEEDED', amountMinor: 5000 });
+    expect(money.refunds).toEqual([]);
+  });
+
   it('refunds a payment that succeeds after its hold expired', async () => {
     const booked = await book(slot(), 'tok_success_delayed');
     const cancelled = await until(booked.body.id, 'CANCELLED', 30000);

@@ -15,8 +15,13 @@ export const paymentConfigShape = {
   PAYMENT_PROVIDER_RETRY_BACKOFF_MS: milliseconds(0, 10000, 100),
   /** Simulated gateway: how long `tok_success_delayed` stays processing before it captures. */
   PAYMENT_DELAYED_SUCCESS_MS: milliseconds(0, 3600000, 5000),
-  /** How often processing charges are looked up at the gateway. */
+  /** How often processing and timed-out charges are looked up at the gateway. */
   PAYMENT_SETTLEMENT_POLL_MS: milliseconds(10, 600000, 1000),
+  /**
+   * A charge the gateway never answered is looked up this long after it was made: if the gateway did
+   * capture it, the capture is reported (and refunded if the hold is gone). Older ones are left to finance.
+   */
+  PAYMENT_TIMEOUT_RECONCILE_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** Deliveries of one event before it is dead-lettered. */
   PAYMENT_CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   PAYMENT_CONSUMER_INITIAL_BACKOFF_MS: milliseconds(1, 60000, 200),

@@ -6,6 +6,7 @@ import { SimulatedPaymentProvider, TEST_TOKENS } from '../provider/simulated-pay
 import { PAYMENT_SCHEMA } from '../schema';
 import { appointmentEvents, PaymentHarness } from '../testing/payment-harness';
 import { CHARGE_CONSUMER, chargeIdempotencyKey } from './charge-appointment.handler';
+import { ProcessingChargesPoller } from './processing-charges.poller';
 
 /**
  * AppointmentRequested on the real broker → the payment service charges the simulated gateway → its
@@ -80,8 +81,58 @@ describe('charging an appointment (payment service, real Kafka and Postgres)', (
     await harness.consumed(request);
     expect(await paymentRow(id)).toMatchObject({ status: 'TIMED_OUT', failure_reason: 'provider_timeout', version: 0 });
     expect(await gatewayCharges(id)).toHaveLength(0);
+    // Asked about again and again: the gateway has no record of the key, so it never charged.
+    const poller = harness.app.get(ProcessingChargesPoller);
+    for (let round = 0; round < 3; round++) await poller.pollOnce();
+    expect(await paymentRow(id)).toMatchObject({ status: 'TIMED_OUT', version: 0 });
     expect(harness.eventsOf(id)).toHaveLength(0);
     expect((await harness.deadLetters()).filter((m) => m.key === id)).toEqual([]);
+  });
+
+  it('reports a capture whose answer was lost: TIMED_OUT first, then PaymentSucceeded once the gateway is asked', async () => {
+    const id = appointment();
+    const request = await harness.publish('AppointmentRequested', appointmentEvents.requested(id, { amountMinor: 3100, paymentMethod: TEST_TOKENS.timeoutAfterCapture }));
+    await harness.consumed(request);
+    // Every attempt (TEST_PAYMENT_ENV: 2) went out with the same key: one capture at the gateway.
+    const charges = await gatewayCharges(id);
+    expect(charges).toHaveLength(1);
+    expect(charges[0]).toMatchObject({ status: 'SUCCEEDED', amount_minor: '3100', requests: 2 });
+    const event = await harness.eventOf(id, 'PaymentSucceeded');
+    expect(event.data).toMatchObject({ amountMinor: 3100, providerRef: charges[0].charge_id });
+    expect(event.correlationId).toBe(request.envelope.correlationId);
+    expect(await paymentRow(id)).toMatchObject({ status: 'SUCCEEDED', provider_ref: charges[0].charge_id, failure_reason: null, version: 1 });
+    await harness.app.get(ProcessingChargesPoller).pollOnce();
+    expect(harness.eventsOf(id)).toHaveLength(1);
+  });
+
+  it('stops asking about a charge the gateway never answered after PAYMENT_TIMEOUT_RECONCILE_HOURS (24)', async () => {
+    // The state a TIMED_OUT charge leaves, made 25 hours ago (or 23: the control), with the money
+    // captured at the gateway.
+    const gateway = new SimulatedPaymentProvider(new KnexGatewayStore(harness.knex, PAYMENT_SCHEMA), { latencyMs: 0, delayedSuccessMs: 0 });
+    const timedOut = async (hoursAgo: number) => {
+      const id = appointment();
+      const requestEventId = randomUUID();
+      const opened = await new PaymentRepository(harness.platform).openCharges(CHARGE_CONSUMER, [
+        {
+          eventId: requestEventId,
+          payment: { id: randomUUID(), appointmentId: id, amountMinor: 5000, currency: 'EUR', idempotencyKey: chargeIdempotencyKey(id), correlationId: 'aged', requestEventId },
+        },
+      ]);
+      const payment = opened.get(requestEventId)?.payment;
+      if (!payment) throw new Error('openCharges opened no payment');
+      await gateway.charge({ idempotencyKey: payment.idempotencyKey, amountMinor: 5000, currency: 'EUR' }, new AbortController().signal);
+      await harness.knex.withSchema(PAYMENT_SCHEMA).table('payments').where({ id: payment.id }).update({
+        status: 'TIMED_OUT',
+        failure_reason: 'provider_timeout',
+        created_at: harness.knex.raw(`now() - make_interval(hours => ?)`, [hoursAgo]),
+      });
+      return id;
+    };
+    const old = await timedOut(25);
+    const recent = await timedOut(23);
+    await harness.app.get(ProcessingChargesPoller).pollOnce();
+    expect(await paymentRow(old)).toMatchObject({ status: 'TIMED_OUT', version: 0 });
+    expect(await paymentRow(recent)).toMatchObject({ status: 'SUCCEEDED', version: 1 });
   });
 
   it('charges once and publishes once when the same AppointmentRequested is delivered twice', async () => {

@@ -10,9 +10,14 @@ import { recordChargeOutcome } from './record-charge-outcome';
 const BATCH = 50;
 
 /**
- * Charges the gateway accepted but settles later (`tok_success_delayed`) are asked about on a timer, not
- * waited for inside the consumer: a wait that long would stall the partition and outlive the Kafka
- * session. Any number of instances may poll; the status guard lets one of them emit.
+ * Charges without a final outcome are asked about on a timer, not waited for inside the consumer (a wait
+ * that long would stall the partition and outlive the Kafka session):
+ * - those the gateway accepted but settles later (`tok_success_delayed`), until it settles them;
+ * - those it never answered (TIMED_OUT), for `PAYMENT_TIMEOUT_RECONCILE_HOURS`: a gateway that took the
+ *   request and lost only its answer may have captured the money, and then the capture is reported like
+ *   any other (scheduling confirms the appointment, or asks for a refund if the hold is gone). A gateway
+ *   with no record of the key never charged it; nothing is emitted and the hold expires.
+ * Any number of instances may poll; the status guard lets one of them emit.
  */
 @Injectable()
 export class ProcessingChargesPoller implements OnApplicationBootstrap, OnModuleDestroy {
@@ -43,7 +48,7 @@ export class ProcessingChargesPoller implements OnApplicationBootstrap, OnModule
   /** One pass over the processing charges; returns how many reached an outcome. */
   async pollOnce(): Promise<number> {
     let settled = 0;
-    for (const payment of await this.payments.listProcessing(BATCH)) {
+    for (const payment of await this.payments.listUnsettled(BATCH, this.config.PAYMENT_TIMEOUT_RECONCILE_HOURS)) {
       if (this.stopped) break;
       try {
         if (await this.settle(payment)) settled++;
@@ -59,13 +64,21 @@ export class ProcessingChargesPoller implements OnApplicationBootstrap, OnModule
       this.provider.retrieveCharge(payment.idempotencyKey, signal),
     );
     if (!result || result.status === 'processing') {
-      if (!result) this.logger.error({ paymentId: payment.id }, 'the payment provider does not know a charge it accepted');
+      if (!result && payment.status === 'PROCESSING') this.logger.error({ paymentId: payment.id }, 'the payment provider does not know a charge it accepted');
+      if (result && payment.status === 'TIMED_OUT') {
+        // The gateway has it after all, still processing: from now on it is settled like any other.
+        await this.payments.knex.transaction((trx) => recordChargeOutcome(trx, this.payments, payment, 'TIMED_OUT', result));
+        return false;
+      }
       await this.payments.touch(payment.id);
       return false;
     }
+    if (payment.status === 'TIMED_OUT') {
+      this.logger.warn({ paymentId: payment.id, outcome: result.status }, 'a charge the gateway never answered has an outcome after all; reporting it');
+    }
     // The events continue the thread of the AppointmentRequested that started the charge.
     const moved = await withCorrelation({ correlationId: payment.correlationId, causationId: payment.requestEventId }, () =>
-      this.payments.knex.transaction((trx) => recordChargeOutcome(trx, this.payments, payment, 'PROCESSING', result)),
+      this.payments.knex.transaction((trx) => recordChargeOutcome(trx, this.payments, payment, payment.status, result)),
     );
     return moved !== undefined;
   }

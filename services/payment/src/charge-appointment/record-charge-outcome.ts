@@ -27,7 +27,8 @@ function transitionOf(outcome: ChargeOutcome): Transition {
       return { to: { status: 'PROCESSING', providerRef: outcome.providerRef, failureReason: null } };
     case 'timed_out':
       // No PaymentFailed: without an answer we cannot say the card was declined. The appointment is
-      // left to its hold, which expires in scheduling and frees the slot.
+      // left to its hold, which expires in scheduling and frees the slot; the poller keeps asking the
+      // gateway, in case it captured the money and only the answer was lost.
       return { to: { status: 'TIMED_OUT', providerRef: null, failureReason: 'provider_timeout' } };
     default: {
       const unknown: never = outcome;

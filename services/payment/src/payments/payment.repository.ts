@@ -157,14 +157,21 @@ export class PaymentRepository {
     await this.table(trx, 'retained_fees').insert(entryRow(fee));
   }
 
-  /** Puts a still-processing payment at the back of the queue, so charges the gateway sits on cannot starve the rest. */
+  /** Puts a payment still unsettled at the back of the queue, so charges the gateway sits on cannot starve the rest. */
   async touch(id: string): Promise<void> {
-    await this.table(this.knex, 'payments').where({ id, status: 'PROCESSING' }).update({ updated_at: this.knex.fn.now() });
+    await this.table(this.knex, 'payments').where({ id }).whereIn('status', ['PROCESSING', 'TIMED_OUT']).update({ updated_at: this.knex.fn.now() });
   }
 
-  /** Payments the gateway accepted but has not settled yet, least recently looked at first. */
-  async listProcessing(limit: number): Promise<Payment[]> {
-    const rows = await this.table(this.knex, 'payments').where({ status: 'PROCESSING' }).orderBy('updated_at').limit(limit);
+  /**
+   * Payments without a final outcome, least recently looked at first: those the gateway accepted but has
+   * not settled, and those it never answered, while younger than `timedOutForHours`.
+   */
+  async listUnsettled(limit: number, timedOutForHours: number): Promise<Payment[]> {
+    const rows = await this.table(this.knex, 'payments')
+      .where({ status: 'PROCESSING' })
+      .orWhere((q) => q.where({ status: 'TIMED_OUT' }).whereRaw('created_at > now() - make_interval(hours => ?)', [timedOutForHours]))
+      .orderBy('updated_at')
+      .limit(limit);
     return rows.map(toPayment);
   }
 

@@ -3,7 +3,8 @@ export type PaymentStatus = 'PENDING' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED' | 
 /**
  * One appointment's charge. PENDING: created, the gateway has not answered yet. PROCESSING: the gateway
  * accepted it and settles later. TIMED_OUT: the gateway never answered; nothing is emitted, so the hold
- * expires in scheduling.
+ * expires in scheduling, unless the gateway turns out to have an outcome after all (looked up for a while
+ * by `ProcessingChargesPoller`), which is then reported like any other.
  */
 export type Payment = {
   id: string;

@@ -18,6 +18,7 @@ export const TEST_TOKENS = {
   decline: 'tok_decline',
   insufficientFunds: 'tok_insufficient_funds',
   timeout: 'tok_timeout',
+  timeoutAfterCapture: 'tok_timeout_after_capture',
   successDelayed: 'tok_success_delayed',
 } as const;
 
@@ -35,13 +36,15 @@ const outcomes = new Map<string, Outcome>([
   [TEST_TOKENS.decline, { status: 'FAILED', failureReason: 'card_declined' }],
   [TEST_TOKENS.insufficientFunds, { status: 'FAILED', failureReason: 'insufficient_funds' }],
   [TEST_TOKENS.successDelayed, { status: 'PROCESSING', failureReason: null }],
+  [TEST_TOKENS.timeoutAfterCapture, { status: 'SUCCEEDED', failureReason: null }],
 ]);
 const unknownToken: Outcome = { status: 'FAILED', failureReason: 'invalid_payment_method' };
 
 /**
  * A card gateway in a box: it answers after a latency, remembers every idempotency key with its result
  * (a replay is answered from memory, never charged again), settles delayed charges later, refuses
- * refunds beyond what was captured, and for `tok_timeout` never answers at all.
+ * refunds beyond what was captured, for `tok_timeout` never answers at all, and for
+ * `tok_timeout_after_capture` captures (once, by the key) but never answers: the answer is lost on the way.
  */
 export class SimulatedPaymentProvider implements PaymentProvider {
   private readonly now: () => Date;
@@ -71,6 +74,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     if (stored.amountMinor !== request.amountMinor || stored.currency !== request.currency || stored.paymentMethod !== paymentMethod) {
       throw new IdempotencyKeyReuseError(request.idempotencyKey);
     }
+    if (paymentMethod === TEST_TOKENS.timeoutAfterCapture) await unanswered(signal);
     const current = stored.status === 'PROCESSING' ? await this.store.settleCharge(stored.idempotencyKey, this.now()) : stored;
     return toResult(current ?? stored);
   }
