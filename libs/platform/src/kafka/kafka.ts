@@ -19,6 +19,20 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs logs every failed broker response at error level, also the ones its caller expects and
+ * handles. Services starting together race to create the same topics, and for a moment after creation
+ * the metadata says no broker hosts them: `ensureTopics` retries both until every partition has a
+ * leader, and fails the start loudly if they last. Those two are logged at debug, so a healthy start
+ * prints no errors.
+ */
+export function kafkajsLogLevel(level: number, message: string | undefined, error: unknown): 'error' | 'warn' | 'info' | 'debug' {
+  const expected =
+    (message?.startsWith('Response CreateTopics(') && error === 'Topic creation errors') ||
+    (message?.startsWith('Response Metadata(') && error === 'This server does not host this topic-partition');
+  return expected ? 'debug' : (levels[level] ?? 'info');
+}
+
 export function createKafka(settings: KafkaSettings): Kafka {
   fixKafkajsIdleTimer();
   const log = settings.logger.child({ component: 'kafkajs' });
@@ -33,7 +47,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        log[levels[level] ?? 'info'](rest, message);
+        log[kafkajsLogLevel(level, message, rest.error)](rest, message);
       },
   });
 }
