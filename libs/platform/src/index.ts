@@ -15,6 +15,7 @@ export * from './http/problem';
 export * from './http/validation';
 export * from './http/etag';
 export * from './cache/bounded-lru';
+export * from './changes/change-watch';
 export * from './http/bootstrap';
 export * from './platform';
 export * from './platform.module';

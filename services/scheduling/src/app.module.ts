@@ -7,6 +7,7 @@ import { AppointmentsService } from './appointments/appointments.service';
 import { HoldExpiryJob } from './appointments/hold-expiry.job';
 import { IdempotencyKeySweepJob } from './appointments/idempotency-key-sweep.job';
 import { PaymentEventsKafkaController } from './appointments/payment-events.kafka.controller';
+import { AvailabilityFeed, AvailabilityFeedHttpController } from './availability/availability-feed.http.controller';
 import { AvailabilityWatch } from './availability/availability-watch';
 import { SlotsService } from './availability/slots.service';
 import { SCHEDULING_CONFIG, SchedulingConfig } from './config';
@@ -31,12 +32,13 @@ export class AppModule {
           poolMax: config.DB_POOL_MAX,
         }),
       ],
-      controllers: [ProvidersHttpController, AppointmentsHttpController, AdminHttpController],
+      controllers: [ProvidersHttpController, AppointmentsHttpController, AdminHttpController, AvailabilityFeedHttpController],
       providers: [
         { provide: SCHEDULING_CONFIG, useValue: config },
         { provide: Clock, useValue: clock },
         EventStore,
         AvailabilityWatch,
+        AvailabilityFeed,
         ProvidersService,
         SlotsService,
         AppointmentsService,

@@ -8,7 +8,8 @@ import { newYorkProvider, SchedulingTestApp, startSchedulingReplicas } from './t
  * made from). Instance a keeps them; instance b keeps none (SLOT_CACHE_MAX_BYTES=0), so b's answer is
  * always computed afresh, and a's must equal it byte for byte (same strong ETag): at once after a's own
  * writes, and within the time a notification takes after anybody else's. Instance c has the memo but
- * does not listen (SLOT_MEMO_LISTEN=false): it reads before every answer.
+ * does not listen (SLOT_MEMO_LISTEN=false): it reads before every answer. The change feed passes what
+ * an instance hears on to caches in front of it (the gateway).
  */
 describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
   let replicas: { apps: SchedulingTestApp[]; close: () => Promise<void> } | undefined;
@@ -163,8 +164,8 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
     const { rows } = await a.platform.knex.raw(
       `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'scheduling-availability' AND datname = current_database()`,
     );
-    // Only a listens: b keeps no memo and c is told not to.
-    expect(rows).toEqual([{ killed: true }]);
+    // a's and b's sessions (c is told not to listen).
+    expect(rows).toEqual([{ killed: true }, { killed: true }]);
     const watch = a.app.get(AvailabilityWatch);
     await eventually(async () => !watch.isListening(), 5000, 'the loss noticed');
     await eventually(async () => watch.isListening(), 5000, 'listening again');
@@ -218,5 +219,82 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
     expect(day[0]).toBe('2030-03-05T00:15:00.000Z');
     expect(day[day.length - 1]).toBe('2030-03-05T23:30:00.000Z');
     expect(day).toHaveLength(96 - 2);
+  });
+
+  describe('change feed (GET /availability/changes)', () => {
+    /** Reads an instance's feed as server-sent events, in the background. */
+    const openFeed = async (app: SchedulingTestApp) => {
+      const abort = new AbortController();
+      const response = await fetch(`${app.url}/availability/changes`, { signal: abort.signal });
+      const events: { event: string; data: string }[] = [];
+      let ended = false;
+      if (response.status === 200 && response.body) {
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        void (async () => {
+          try {
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) break;
+              buffer += decoder.decode(value, { stream: true });
+              let end: number;
+              while ((end = buffer.indexOf('\n\n')) >= 0) {
+                const lines = buffer.slice(0, end).split('\n');
+                buffer = buffer.slice(end + 2);
+                const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
+                if (event) events.push({ event, data: lines.find((l) => l.startsWith('data:'))?.slice(5).trim() ?? '' });
+              }
+            }
+          } catch {
+            // aborted by the test
+          }
+          ended = true;
+        })();
+      }
+      return { response, events, ended: () => ended, close: () => abort.abort() };
+    };
+
+    it('says ready, then names the provider of every change heard, from any writer', async () => {
+      const provider = (await a.request('POST', '/providers', newYorkProvider())).body;
+      const feed = await openFeed(a);
+      try {
+        expect(feed.response.status).toBe(200);
+        expect(feed.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+        await eventually(async () => feed.events.length >= 1, 2000, 'ready');
+        expect(feed.events[0]).toEqual({ event: 'ready', data: '' });
+        const booked = await b.request('POST', '/appointments', { providerId: provider.id, clientId: 'client-4', start: '2030-03-05T15:00:00Z', client: { timeZone: 'UTC' } });
+        expect(booked.status).toBe(201);
+        await eventually(async () => feed.events.some((e) => e.event === 'changed' && e.data === provider.id), 2000, 'the booking announced');
+        await blockBySql(provider.id, '2030-03-05T20:00:00Z', '2030-03-05T21:00:00Z')((text, values) => a.platform.knex.raw(text, values as never[]));
+        await eventually(async () => feed.events.filter((e) => e.data === provider.id).length >= 2, 2000, 'the blocked time announced');
+      } finally {
+        feed.close();
+      }
+    });
+
+    it('ends the stream when the instance stops hearing changes, and is 503 where nothing is heard', async () => {
+      const feed = await openFeed(a);
+      await eventually(async () => feed.events.length >= 1, 2000, 'ready');
+      await a.platform.knex.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'scheduling-availability' AND datname = current_database()`);
+      await eventually(async () => feed.ended(), 3000, 'the stream ended');
+      await eventually(async () => a.app.get(AvailabilityWatch).isListening(), 5000, 'listening again');
+      const none = await c.request('GET', '/availability/changes');
+      expect(none.status).toBe(503);
+      expect(none.body.code).toBe('CHANGE_FEED_UNAVAILABLE');
+    });
+
+    it('tells how long an answer holds unless the feed announces its provider (Availability-Fresh-For)', async () => {
+      const provider = (await a.request('POST', '/providers', newYorkProvider({ minimumNoticeMinutes: 60 }))).body;
+      // 12:30Z: the first slot (14:00Z) leaves the notice window at 13:00:00.001Z.
+      a.clock.set('2030-03-05T12:30:00.000Z');
+      expect((await a.request('GET', query(provider.id))).headers.get('availability-fresh-for')).toBe(String(30 * 60_000 + 1));
+      // The same memo, later: less left.
+      a.clock.set('2030-03-05T12:59:00.000Z');
+      expect((await a.request('GET', query(provider.id))).headers.get('availability-fresh-for')).toBe(String(60_000 + 1));
+      // Far ahead of any change the clock makes: an hour at most.
+      a.clock.set('2030-03-01T00:00:00.000Z');
+      expect((await a.request('GET', query(provider.id))).headers.get('availability-fresh-for')).toBe('3600000');
+    });
   });
 });

@@ -1,11 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { PgListener, Platform } from '@booking/platform';
+import { ChangeWatch, PgListener, Platform } from '@booking/platform';
 import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
 
-/** Providers whose last change is remembered one by one; past that, every memo is dropped at once. */
-const TRACKED_LIMIT = 100_000;
-
 export const availabilityChannel = (schema: string) => `${schema}_availability`;
+
+/** What subscribers of the change feed hear: a provider whose slots may have changed, or that the feed broke. */
+export type AvailabilityNotice = { type: 'changed'; providerId: string } | { type: 'lost' };
 
 /**
  * Tells whether a provider's slots may have changed since a moment, so that a memoised slot answer
@@ -13,37 +13,34 @@ export const availabilityChannel = (schema: string) => `${schema}_availability`;
  *
  * Every change to what makes slots (appointments going live or not, or moving; blocked time; the
  * provider's rules) notifies `<schema>_availability` with the provider id at commit, whoever made it
- * (triggers, migration 0002). This instance listens on a session of its own and numbers what it hears:
- * a memo remembers the number (`mark`) taken before the read it was computed from, and stays good while
- * no change of its provider was heard after that number. A change committed after the read's snapshot
- * is heard after the mark; one committed before it is in the read. So a memo is stale only for the
- * time a notification takes to arrive (measured in milliseconds), and never once it has arrived.
- * This instance's own writes count at once, before their answer is sent (`changed`), so a caller sees
- * its own booking gone from the very next slot answer it gets from here.
+ * (triggers, migration 0002). This instance listens on a session of its own and numbers what it hears
+ * (`ChangeWatch`): a memo remembers the mark taken before the read it was computed from, and stays good
+ * while no change of its provider was heard after that mark. A change committed after the read's
+ * snapshot is heard after the mark; one committed before it is in the read. So a memo is stale only for
+ * the time a notification takes to arrive (milliseconds), and never once it has arrived. This instance's
+ * own writes count at once, before their answer is sent (`changed`), so a caller sees its own booking
+ * gone from the very next slot answer it gets from here.
  *
  * Without a listening session nothing is trusted (`unchangedSince` is false, every answer is read
  * fresh), and a session that comes back forgets everything heard before, since what was said while
- * nobody listened is lost.
+ * nobody listened is lost. Subscribers (the gateways' change feed) hear every change and the loss.
  */
 @Injectable()
 export class AvailabilityWatch implements OnApplicationBootstrap, OnApplicationShutdown {
-  private seq = 0;
-  /** Marks below this predate a gap in listening (or a forgetting): nothing taken then is trusted. */
-  private floor = 0;
-  private readonly lastChange = new Map<string, number>();
+  private readonly watch = new ChangeWatch();
   private readonly listener?: PgListener;
+  private readonly subscribers = new Set<(notice: AvailabilityNotice) => void>();
 
   constructor(@Inject(Platform) platform: Platform, @Inject(SCHEDULING_CONFIG) config: SchedulingConfig) {
-    // Nothing to keep fresh without a memo.
-    if (!config.SLOT_MEMO_LISTEN || config.SLOT_CACHE_MAX_BYTES === 0) return;
+    if (!config.SLOT_MEMO_LISTEN) return;
     this.listener = new PgListener(
       {
         databaseUrl: config.DATABASE_URL,
         channel: availabilityChannel(platform.schema),
         applicationName: `${platform.schema}-availability`,
-        onNotification: (payload) => (payload === '*' ? this.forgetAll() : this.changed(payload)),
-        onListening: () => this.forgetAll(),
-        onLost: () => this.forgetAll(),
+        onNotification: (payload) => (payload === '*' ? this.lost() : this.changed(payload)),
+        onListening: () => this.watch.forgetAll(),
+        onLost: () => this.lost(),
       },
       platform.logger,
     );
@@ -64,24 +61,31 @@ export class AvailabilityWatch implements OnApplicationBootstrap, OnApplicationS
 
   /** The mark to keep with an answer: take it before the read the answer is computed from. */
   mark(): number {
-    return this.seq;
+    return this.watch.mark();
   }
 
   /** True when no change of the provider has been heard since `mark`, and nothing was missed. */
   unchangedSince(providerId: string, mark: number): boolean {
-    return this.isListening() && mark >= this.floor && (this.lastChange.get(providerId.toLowerCase()) ?? 0) <= mark;
+    return this.isListening() && this.watch.unchangedSince(providerId, mark);
   }
 
   /** A change of this provider's slots (heard, or made and committed by this instance). */
   changed(providerId: string): void {
-    if (this.lastChange.size >= TRACKED_LIMIT) this.forgetAll();
-    this.seq += 1;
-    this.lastChange.set(providerId.toLowerCase(), this.seq);
+    this.watch.changed(providerId);
+    for (const subscriber of this.subscribers) subscriber({ type: 'changed', providerId: providerId.toLowerCase() });
   }
 
-  private forgetAll(): void {
-    this.seq += 1;
-    this.floor = this.seq;
-    this.lastChange.clear();
+  /**
+   * Hears every change from now on, and `lost` when changes may have been missed (the listening session
+   * went, or a table was truncated); returns the unsubscribe.
+   */
+  subscribe(subscriber: (notice: AvailabilityNotice) => void): () => void {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  private lost(): void {
+    this.watch.forgetAll();
+    for (const subscriber of this.subscribers) subscriber({ type: 'lost' });
   }
 }

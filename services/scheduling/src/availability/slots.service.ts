@@ -137,7 +137,13 @@ export class SlotsService {
   }
 }
 
-export type SlotsAnswer = { readonly body: Buffer; readonly etag: string };
+/** The JSON body, its strong ETag, and the instant (epoch ms, this service's clock) the clock alone changes it. */
+export type SlotsAnswer = { readonly body: Buffer; readonly etag: string; readonly until: number };
+
+/** Response header: milliseconds the answer holds unless the change feed announces its provider. */
+export const AVAILABILITY_FRESH_FOR = 'Availability-Fresh-For';
+/** An answer no clock will change is said to hold an hour: a cache asks again at least that often. */
+export const MAX_FRESH_FOR_MS = 3_600_000;
 
 /** `start,end;start,end` (epoch ms) → busy ranges. */
 function parseBusy(text: string): BusyRange[] {

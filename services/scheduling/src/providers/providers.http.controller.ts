@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { parseRequest, sendRevalidatableJson } from '@booking/platform';
-import { SlotsService } from '../availability/slots.service';
+import { AVAILABILITY_FRESH_FOR, MAX_FRESH_FOR_MS, SlotsService } from '../availability/slots.service';
+import { Clock } from '../shared/clock';
 import { slotsQuery } from '../availability/slots.request';
 import { mapErrors } from '../shared/errors';
 import { uuidParam } from '../shared/params';
@@ -14,6 +15,7 @@ export class ProvidersHttpController {
   constructor(
     private readonly providers: ProvidersService,
     private readonly slotsService: SlotsService,
+    private readonly clock: Clock,
   ) {}
 
   @Post()
@@ -74,6 +76,9 @@ export class ProvidersHttpController {
   async slots(@Param('id') id: string, @Query() query: unknown, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: FastifyReply) {
     const providerId = uuidParam(id, 'id');
     const answer = await this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'));
+    // For a cache that hears the change feed (the gateway): the answer holds this long unless the feed
+    // announces a change of the provider (the clock alone changes it at `until`).
+    res.header(AVAILABILITY_FRESH_FOR, String(Math.max(0, Math.min(answer.until - this.clock.now().getTime(), MAX_FRESH_FOR_MS))));
     sendRevalidatableJson(res, ifNoneMatch, answer.body, answer.etag);
   }
 }
