@@ -13,6 +13,7 @@ import { migrations } from './migrations';
 import { ProvidersHttpController } from './providers/providers.http.controller';
 import { CallerRateLimiter } from './rate-limit/caller-rate-limiter';
 import { RedisConnection } from './rate-limit/redis.connection';
+import { SchedulingChangeFeed } from './upstream/scheduling-change-feed';
 import { SchedulingClient, UpstreamAnswers } from './upstream/scheduling.client';
 
 /** Opens and closes the gateway's own connections alongside the platform's. */
@@ -63,10 +64,18 @@ export class AppModule {
           useFactory: (redis: RedisConnection) => new CallerRateLimiter(redis, config.RATE_LIMIT_PER_MINUTE, config.RATE_LIMIT_KEY_PREFIX),
         },
         {
-          provide: SchedulingClient,
+          provide: SchedulingChangeFeed,
           inject: [Platform],
-          useFactory: (platform: Platform) =>
-            new SchedulingClient({ url: config.SCHEDULING_URL, timeoutMs: config.SCHEDULING_TIMEOUT_MS, connections: config.SCHEDULING_CONNECTIONS }, platform.logger),
+          useFactory: (platform: Platform) => new SchedulingChangeFeed({ url: config.SCHEDULING_URL, enabled: config.SCHEDULING_CHANGE_FEED }, platform.logger),
+        },
+        {
+          provide: SchedulingClient,
+          inject: [Platform, SchedulingChangeFeed],
+          useFactory: (platform: Platform, feed: SchedulingChangeFeed) =>
+            new SchedulingClient(
+              { url: config.SCHEDULING_URL, timeoutMs: config.SCHEDULING_TIMEOUT_MS, connections: config.SCHEDULING_CONNECTIONS, feed },
+              platform.logger,
+            ),
         },
         { provide: UpstreamAnswers, useValue: new UpstreamAnswers(config.SLOT_ANSWERS_MAX_BYTES) },
         { provide: IdempotencyRepository, inject: [Platform], useFactory: (platform: Platform) => new IdempotencyRepository(platform.knex) },

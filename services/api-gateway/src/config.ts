@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { baseConfigShape, ConfigError, loadConfig, portVariable } from '@booking/platform';
+import { baseConfigShape, ConfigError, flagVariable, loadConfig, portVariable } from '@booking/platform';
 
 /**
  * The signing secret `npm start` uses when nothing is configured (NODE_ENV=development only), so the
@@ -26,6 +26,11 @@ export const gatewayConfigShape = {
   SCHEDULING_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(64),
   /** Bytes of slot answers kept with their ETags to revalidate with scheduling (0: none); see SchedulingClient.revalidate. */
   SLOT_ANSWERS_MAX_BYTES: z.coerce.number().int().min(0).max(1 << 30).default(4 << 20),
+  /**
+   * true: hear scheduling's availability change feed and send a kept slot answer again without asking
+   * scheduling while the feed names no change of its provider; false: revalidate every slot answer.
+   */
+  SCHEDULING_CHANGE_FEED: flagVariable(true),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   /** HS256/384/512 shared secret. */

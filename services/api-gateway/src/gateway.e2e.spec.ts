@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '@booking/contracts';
 import { eventually } from '@booking/platform/testing';
+import { SchedulingChangeFeed } from './upstream/scheduling-change-feed';
 import { freePort, GatewayStack, HttpTestClient, roundTheClockProvider, slotSequence, startGatewayStack } from './testing/gateway-stack';
 
 /**
@@ -196,7 +197,7 @@ describe('api gateway (e2e)', () => {
   });
 
   describe('slot answers', () => {
-    it('carry scheduling\'s strong ETag, answer If-None-Match with 304, and follow a booking made elsewhere at once', async () => {
+    it('carry scheduling\'s strong ETag, answer If-None-Match with 304, and follow a booking made elsewhere', async () => {
       const own = (await t.gateway.request('POST', '/v1/providers', { token: admin, body: roundTheClockProvider() })).body.id;
       const date = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
       const path = `/v1/providers/${own}/slots?date=${date}&timeZone=UTC`;
@@ -216,20 +217,34 @@ describe('api gateway (e2e)', () => {
       expect(notModified.text).toBe('');
       expect(notModified.headers.etag).toBe(etag);
 
-      // Booked straight through scheduling (as through any other gateway): this gateway's next answer has it.
+      // Booked straight through scheduling (as through any other gateway): this gateway's answer has it
+      // as soon as the change feed has named the provider (bounded here at 2 s; milliseconds in practice).
       const taken = first.body.slots[3].start;
       expect((await t.direct.request('POST', '/appointments', { body: { providerId: own, clientId: 'client-x', start: taken, client: { timeZone: 'UTC' } } })).status).toBe(201);
-      const after = await t.gateway.request('GET', path, { token: admin, headers: { 'if-none-match': etag } });
-      expect(after.status).toBe(200);
+      const after = await eventually(
+        async () => {
+          const answer = await t.gateway.request('GET', path, { token: admin, headers: { 'if-none-match': etag } });
+          return answer.status === 200 && answer;
+        },
+        2000,
+        'the booking in the gateway\'s answer',
+      );
       expect(after.headers.etag).not.toBe(etag);
       expect(after.body.slots).toHaveLength(47);
       expect(after.body.slots.map((s: { start: string }) => s.start)).not.toContain(taken);
+      // Booked through this gateway: gone from its very next answer, feed or no feed.
+      const mine = after.body.slots[5].start;
+      const booked = await t.gateway.request('POST', '/v1/appointments', { token: admin, body: { providerId: own, clientId: 'client-y', start: mine, client: { timeZone: 'UTC' } } });
+      expect(booked.status).toBe(201);
+      const next = await t.gateway.request('GET', path, { token: admin });
+      expect(next.body.slots).toHaveLength(46);
+      expect(next.body.slots.map((s: { start: string }) => s.start)).not.toContain(mine);
       // Another gateway instance answers the same bytes under the same tag.
       const other = await t.startGateway();
       try {
         const elsewhere = await other.client.request('GET', path, { token: admin });
-        expect(elsewhere.headers.etag).toBe(after.headers.etag);
-        expect(elsewhere.text).toBe(after.text);
+        expect(elsewhere.headers.etag).toBe(next.headers.etag);
+        expect(elsewhere.text).toBe(next.text);
       } finally {
         await other.close();
       }
@@ -301,13 +316,18 @@ describe('api gateway (e2e)', () => {
   describe('when scheduling misbehaves', () => {
     let fake: Server;
     let behaviour: (req: IncomingMessage, res: ServerResponse) => void;
+    // The change feed (GET /availability/changes) answers apart: closed unless a test opens it.
+    const notFound = (_req: IncomingMessage, res: ServerResponse) => res.writeHead(404).end();
+    let feedBehaviour: (req: IncomingMessage, res: ServerResponse) => void = notFound;
     let client: HttpTestClient;
+    let feed: SchedulingChangeFeed;
 
     beforeAll(async () => {
-      fake = createServer((req, res) => behaviour(req, res));
+      fake = createServer((req, res) => (req.url === '/availability/changes' ? feedBehaviour(req, res) : behaviour(req, res)));
       await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
       const gateway = await t.startGateway({ SCHEDULING_URL: `http://127.0.0.1:${(fake.address() as { port: number }).port}`, SCHEDULING_TIMEOUT_MS: '300' });
       client = gateway.client;
+      feed = gateway.app.get(SchedulingChangeFeed);
     });
     afterAll(async () => {
       fake.closeAllConnections();
@@ -384,6 +404,92 @@ describe('api gateway (e2e)', () => {
       // A 304 nobody asked for is not an answer.
       behaviour = (_req, res) => res.writeHead(304, { etag: '"v2"' }).end();
       expect((await client.request('GET', slotsPath, { token: admin })).status).toBe(502);
+    });
+
+    it('sends a kept slot answer again without asking while the change feed names no change of its provider', async () => {
+      const slotsPath = `/v1/providers/${providerId}/slots?date=2031-04-04&timeZone=UTC`;
+      const answer = {
+        providerId,
+        timeZone: 'UTC',
+        providerTimeZone: 'Asia/Tokyo',
+        slotDurationMinutes: 30,
+        from: '2031-04-04',
+        to: '2031-04-04',
+        slots: [{ start: '2031-04-04T00:00:00.000Z', end: '2031-04-04T00:30:00.000Z', local: { timeZone: 'UTC', start: '2031-04-04T00:00:00.000Z', end: '2031-04-04T00:30:00.000Z', date: '2031-04-04' } }],
+      };
+      const asked: (string | undefined)[] = [];
+      let freshFor: string | undefined = '60000';
+      behaviour = (req, res) => {
+        if (req.method !== 'GET') {
+          // A write through the gateway (a blocked time) that names the provider.
+          return res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: randomUUID(), providerId, start: '2031-05-01T00:00:00.000Z', end: '2031-05-02T00:00:00.000Z', reason: 'VACATION', note: null }));
+        }
+        asked.push(req.headers['if-none-match']);
+        const headers = { etag: '"v1"', ...(freshFor !== undefined && { 'availability-fresh-for': freshFor }) };
+        if (req.headers['if-none-match'] === '"v1"') return res.writeHead(304, headers).end();
+        res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(answer));
+      };
+      let stream: ServerResponse | undefined;
+      feedBehaviour = (_req, res) => {
+        stream = res;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: ready\ndata:\n\n');
+      };
+      const announce = (id: string) => stream?.write(`event: changed\ndata: ${id}\n\n`);
+      const get = async () => {
+        const res = await client.request('GET', slotsPath, { token: admin });
+        expect(res.status).toBe(200);
+        expect(res.text).toBe(JSON.stringify(answer));
+        expect(res.headers.etag).toBe('"v1"');
+      };
+      try {
+        await eventually(async () => feed.isOpen(), 5000, 'the feed open');
+        await get();
+        await get();
+        await get();
+        expect(asked).toEqual([undefined]);
+        // Another provider's change leaves this answer alone; this provider's makes the gateway ask.
+        announce(randomUUID());
+        announce(providerId.toUpperCase());
+        await eventually(async () => {
+          await get();
+          return asked.length === 2;
+        }, 2000, 'the change heard');
+        expect(asked).toEqual([undefined, '"v1"']);
+        await get();
+        expect(asked).toHaveLength(2);
+
+        // A write through this gateway that names the provider counts at once.
+        expect((await client.request('POST', `/v1/providers/${providerId}/blocked-times`, { token: admin, body: { start: '2031-05-01T00:00:00Z', end: '2031-05-02T00:00:00Z', reason: 'VACATION' } })).status).toBe(201);
+        await get();
+        expect(asked).toHaveLength(3);
+
+        // No Availability-Fresh-For: asked every time.
+        freshFor = undefined;
+        announce(providerId);
+        await eventually(async () => {
+          await get();
+          return asked.length === 4;
+        }, 2000, 'the change heard');
+        await get();
+        await get();
+        expect(asked).toHaveLength(6);
+        freshFor = '60000';
+        await get();
+        await get();
+        expect(asked).toHaveLength(7);
+
+        // The feed ends: nothing is trusted any more, every request asks.
+        feedBehaviour = notFound;
+        stream?.end();
+        await eventually(async () => !feed.isOpen(), 2000, 'the feed closed');
+        await get();
+        await get();
+        expect(asked).toHaveLength(9);
+      } finally {
+        feedBehaviour = notFound;
+        stream?.end();
+      }
     });
 
     it('answers 503 when it cannot be reached', async () => {

@@ -12,6 +12,7 @@ import { IdempotentCommands, sendOutcome } from '../idempotency/idempotent-comma
 import { IdempotencyKeyHeader, Problems, UuidParam, ZodBody, ZodQuery, ZodResponse } from '../openapi/zod-openapi';
 import { uuidParam } from '../shared/params';
 import { noContent } from '../shared/schemas';
+import { SchedulingChangeFeed } from '../upstream/scheduling-change-feed';
 import { SchedulingClient, UpstreamAnswers } from '../upstream/scheduling.client';
 import {
   addBlockedTimeRequest,
@@ -36,6 +37,7 @@ export class ProvidersHttpController {
     @Inject(SchedulingClient) private readonly scheduling: SchedulingClient,
     @Inject(IdempotentCommands) private readonly commands: IdempotentCommands,
     @Inject(UpstreamAnswers) private readonly slotAnswers: UpstreamAnswers,
+    @Inject(SchedulingChangeFeed) private readonly changes: SchedulingChangeFeed,
   ) {}
 
   @Post()
@@ -133,9 +135,12 @@ export class ProvidersHttpController {
     const providerId = uuidParam(providerIdParam, 'providerId');
     const q = parseRequest(slotsQuery, query, 'query');
     enforce(authorize(caller, { type: 'providers.read' }));
-    // Scheduling decides on every request whether the answer is current; the gateway keeps the
-    // bytes it last checked, so a 304 from scheduling is answered without moving or parsing them.
-    const answer = await this.scheduling.revalidate({ method: 'GET', path: `/providers/${providerId}/slots`, query: q }, slotsResponse, this.slotAnswers);
+    // The gateway keeps the bytes it last checked: sent again without asking scheduling while its change
+    // feed names no change of the provider, and on scheduling's 304 without moving or parsing them.
+    const answer = await this.scheduling.revalidate({ method: 'GET', path: `/providers/${providerId}/slots`, query: q }, slotsResponse, this.slotAnswers, {
+      providerId,
+      feed: this.changes,
+    });
     sendRevalidatableJson(res, ifNoneMatch, answer.json, answer.etag);
   }
 

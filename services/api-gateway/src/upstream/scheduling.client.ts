@@ -4,6 +4,7 @@ import { z, ZodTypeAny } from 'zod';
 import { HEADER_CORRELATION_ID } from '@booking/contracts';
 import { BoundedLru, currentCorrelation, ProblemError } from '@booking/platform';
 import { compileExactCheck } from './exact-check';
+import { SchedulingChangeFeed } from './scheduling-change-feed';
 import { rememberJsonText } from './verbatim-json';
 
 export type UpstreamRequest = {
@@ -17,14 +18,36 @@ export type UpstreamRequest = {
 export type UpstreamReply<T> = { status: number; headers: Record<string, string | string[] | undefined>; body: T };
 type RawReply = UpstreamReply<unknown> & { raw: Buffer };
 
+/** A revalidated GET answer: its JSON text and strong ETag, and until when it may be sent without asking. */
+export type UpstreamAnswer = {
+  readonly json: Buffer;
+  readonly etag: string;
+  /** The change feed's mark taken before the request that last confirmed it. */
+  readonly mark: number;
+  /** Epoch ms (this process's clock): scheduling said the clock alone leaves it unchanged until then. */
+  readonly freshUntil: number;
+};
+
 /** JSON texts of revalidated GET answers with their strong ETags, by path and query (see `revalidate`). */
-export class UpstreamAnswers extends BoundedLru<{ readonly json: Buffer; readonly etag: string }> {
+export class UpstreamAnswers extends BoundedLru<UpstreamAnswer> {
   constructor(maxBytes: number) {
-    super(maxBytes, (key, answer) => answer.json.length + 2 * (key.length + answer.etag.length) + 64);
+    super(maxBytes, (key, answer) => answer.json.length + 2 * (key.length + answer.etag.length) + 96);
   }
 }
 
-export type SchedulingClientOptions = { url: string; timeoutMs: number; connections: number };
+/** Scheduling's response header: how long a slot answer holds unless the change feed names its provider. */
+const FRESH_FOR = 'availability-fresh-for';
+
+/** Which provider an answer depends on, and the feed that announces that provider's changes. */
+export type Freshness = { providerId: string; feed: SchedulingChangeFeed };
+
+export type SchedulingClientOptions = {
+  url: string;
+  timeoutMs: number;
+  connections: number;
+  /** Told of every provider a write through this client may have changed (this gateway's own writes). */
+  feed?: SchedulingChangeFeed;
+};
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT']);
 const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED']);
@@ -59,22 +82,53 @@ export class SchedulingClient {
   /** Sends a request and returns a 2xx reply parsed by `schema` (204s carry no body); anything else becomes a problem. */
   async call<S extends ZodTypeAny>(request: UpstreamRequest, schema: S): Promise<UpstreamReply<z.infer<S>>> {
     const { raw, ...reply } = await this.send(request);
-    if (reply.status >= 200 && reply.status < 300) return { ...reply, body: this.accept(request, reply, raw, schema).body };
+    if (reply.status >= 200 && reply.status < 300) {
+      if (request.method !== 'GET') this.wrote(request.path, reply.body);
+      return { ...reply, body: this.accept(request, reply, raw, schema).body };
+    }
     throw this.toProblem(request, reply);
+  }
+
+  /**
+   * A write went through: the provider it names (in the path, or the answer's `providerId`) may have
+   * other slots now, so kept slot answers of that provider are not sent again without asking.
+   */
+  private wrote(path: string, body: unknown): void {
+    if (!this.options.feed) return;
+    const inPath = /^\/providers\/([0-9a-fA-F-]{36})(\/|$)/.exec(path)?.[1];
+    if (inPath) this.options.feed.changed(inPath);
+    const named = typeof body === 'object' && body !== null ? (body as { providerId?: unknown }).providerId : undefined;
+    if (typeof named === 'string') this.options.feed.changed(named);
   }
 
   /**
    * A GET whose 200 carries a strong ETag, revalidated: the JSON text of the last answer checked
    * against `schema` is kept in `cache` with its tag and sent again when scheduling answers 304 to
-   * `If-None-Match`, without parsing or checking it again. Scheduling still decides every time
-   * whether the answer is current; the gateway only saves moving, parsing and checking the bytes.
+   * `If-None-Match`, without parsing or checking it again. With `fresh`, a kept answer is sent without
+   * asking scheduling at all while the change feed is open and has named no change of its provider since
+   * the request that last confirmed it, and scheduling's `Availability-Fresh-For` has not run out; so it
+   * is stale at most for the time a change takes to reach this gateway through the feed.
    * Returns the JSON text and its tag (none when zod had to rewrite the reply, which is not kept).
    */
-  async revalidate(request: UpstreamRequest & { method: 'GET' }, schema: ZodTypeAny, cache: UpstreamAnswers): Promise<{ json: Buffer; etag?: string }> {
+  async revalidate(
+    request: UpstreamRequest & { method: 'GET' },
+    schema: ZodTypeAny,
+    cache: UpstreamAnswers,
+    fresh?: Freshness,
+  ): Promise<{ json: Buffer; etag?: string }> {
     const key = request.path + queryString(request.query);
     const known = cache.get(key);
+    if (known && fresh && Date.now() < known.freshUntil && fresh.feed.unchangedSince(fresh.providerId, known.mark)) return known;
+    // Taken before asking: a change scheduling's answer may not include is named by the feed after it.
+    const mark = fresh?.feed.mark() ?? -1;
+    const sentAt = Date.now();
     const { raw, ...reply } = await this.send(known ? { ...request, headers: { ...request.headers, 'if-none-match': known.etag } } : request);
-    if (reply.status === 304 && known) return known;
+    const freshUntil = fresh ? sentAt + freshFor(reply.headers[FRESH_FOR]) : 0;
+    if (reply.status === 304 && known) {
+      const confirmed = { ...known, mark, freshUntil };
+      cache.set(key, confirmed);
+      return confirmed;
+    }
     if (reply.status < 200 || reply.status >= 300) {
       cache.delete(key);
       throw this.toProblem(request, reply);
@@ -83,7 +137,7 @@ export class SchedulingClient {
     const etag = reply.headers.etag;
     if (!exact) return { json: Buffer.from(JSON.stringify(body)) };
     if (typeof etag === 'string' && etag.startsWith('"')) {
-      const answer = { json: raw, etag };
+      const answer = { json: raw, etag, mark, freshUntil };
       cache.set(key, answer);
       return answer;
     }
@@ -244,4 +298,10 @@ function parseJson(text: string): unknown {
 function errorCode(error: unknown): string {
   const e = error as { code?: string; cause?: { code?: string } };
   return e?.code ?? e?.cause?.code ?? '';
+}
+
+/** `Availability-Fresh-For` in ms; anything unreadable is 0 (ask again next time). */
+function freshFor(header: string | string[] | undefined): number {
+  const value = typeof header === 'string' ? Number(header) : NaN;
+  return Number.isSafeInteger(value) && value > 0 ? value : 0;
 }
