@@ -28,6 +28,8 @@ export class SchedulingChangeFeed implements OnApplicationBootstrap, OnApplicati
   private abort?: AbortController;
   private retry?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** Said once per outage, not at every retry. */
+  private warned = false;
 
   constructor(
     private readonly options: SchedulingChangeFeedOptions,
@@ -91,7 +93,8 @@ export class SchedulingChangeFeed implements OnApplicationBootstrap, OnApplicati
     } catch (error) {
       this.close();
       if (this.stopped) return;
-      this.logger.warn({ err: error }, 'scheduling change feed unavailable; slot answers are revalidated every time until it is back');
+      if (!this.warned) this.logger.warn({ err: error }, 'scheduling change feed unavailable; slot answers are revalidated every time until it is back');
+      this.warned = true;
       this.retry = setTimeout(() => {
         this.running = this.listen();
       }, this.options.retryMs ?? 1000);
@@ -109,6 +112,8 @@ export class SchedulingChangeFeed implements OnApplicationBootstrap, OnApplicati
     if (event === 'ready') {
       this.watch.forgetAll();
       this.open = true;
+      if (this.warned) this.logger.info('scheduling change feed is back');
+      this.warned = false;
     } else if (event === 'changed' && data !== '') {
       this.watch.changed(data);
     }
