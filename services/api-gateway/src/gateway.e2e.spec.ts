@@ -418,6 +418,7 @@ describe('api gateway (e2e)', () => {
         slots: [{ start: '2031-04-04T00:00:00.000Z', end: '2031-04-04T00:30:00.000Z', local: { timeZone: 'UTC', start: '2031-04-04T00:00:00.000Z', end: '2031-04-04T00:30:00.000Z', date: '2031-04-04' } }],
       };
       const asked: (string | undefined)[] = [];
+      const verified: (string | undefined)[] = [];
       let freshFor: string | undefined = '60000';
       behaviour = (req, res) => {
         if (req.method !== 'GET') {
@@ -425,6 +426,7 @@ describe('api gateway (e2e)', () => {
           return res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: randomUUID(), providerId, start: '2031-05-01T00:00:00.000Z', end: '2031-05-02T00:00:00.000Z', reason: 'VACATION', note: null }));
         }
         asked.push(req.headers['if-none-match']);
+        verified.push(req.headers['cache-control']);
         const headers = { etag: '"v1"', ...(freshFor !== undefined && { 'availability-fresh-for': freshFor }) };
         if (req.headers['if-none-match'] === '"v1"') return res.writeHead(304, headers).end();
         res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(answer));
@@ -486,6 +488,9 @@ describe('api gateway (e2e)', () => {
         await get();
         await get();
         expect(asked).toHaveLength(9);
+        // Asked with no-cache (the instance asked may not have heard of the change yet) while the feed
+        // was open to vouch for the answer; plainly once it was closed.
+        expect(verified).toEqual([...Array(7).fill('no-cache'), undefined, undefined]);
       } finally {
         feedBehaviour = notFound;
         stream?.end();

@@ -122,7 +122,12 @@ export class SchedulingClient {
     // Taken before asking: a change scheduling's answer may not include is named by the feed after it.
     const mark = fresh?.feed.mark() ?? -1;
     const sentAt = Date.now();
-    const { raw, ...reply } = await this.send(known ? { ...request, headers: { ...request.headers, 'if-none-match': known.etag } } : request);
+    const headers: Record<string, string> = { ...request.headers };
+    if (known) headers['if-none-match'] = known.etag;
+    // An answer the feed will vouch for must come from the database: the scheduling instance asked may
+    // not have heard yet of the change the feed (from another instance) or this gateway's write named.
+    if (fresh?.feed.isOpen()) headers['cache-control'] = 'no-cache';
+    const { raw, ...reply } = await this.send({ ...request, headers });
     const freshUntil = fresh ? sentAt + freshFor(reply.headers[FRESH_FOR]) : 0;
     if (reply.status === 304 && known) {
       const confirmed = { ...known, mark, freshUntil };

@@ -40,13 +40,18 @@ export class AvailabilityFeed implements OnModuleDestroy {
       this.streams.delete(close);
       raw.end();
     };
+    // A reader that went away is noticed by 'close' (or 'error'); nothing is written after that.
+    const send = (text: string) => {
+      if (open && !raw.destroyed) raw.write(text);
+    };
     const unsubscribe = this.watch.subscribe((notice) => {
       if (notice.type === 'lost') return close();
-      raw.write(`event: changed\ndata: ${notice.providerId}\n\n`);
+      send(`event: changed\ndata: ${notice.providerId}\n\n`);
     });
-    const ping = setInterval(() => raw.write(': ping\n\n'), FEED_PING_MS);
+    const ping = setInterval(() => send(': ping\n\n'), FEED_PING_MS);
     this.streams.add(close);
     raw.on('close', close);
+    raw.on('error', close);
   }
 
   onModuleDestroy(): void {

@@ -34,7 +34,8 @@ export class SlotsService {
     this.cache = new SlotResponseCache(config.SLOT_CACHE_MAX_BYTES);
   }
 
-  async slots(providerId: string, query: SlotsQuery): Promise<SlotsAnswer> {
+  /** `verify`: read the provider's version and busy ranges even if no change was heard (a memo still serves if they match). */
+  async slots(providerId: string, query: SlotsQuery, options: { verify?: boolean } = {}): Promise<SlotsAnswer> {
     return mapErrors(async () => {
       // The request schema guarantees either date, or both from and to.
       const from = query.date ?? query.from ?? '';
@@ -42,7 +43,7 @@ export class SlotsService {
       // Keyed by the zone asked for; no zone asked means the provider's, which is part of its rules.
       const key = SlotResponseCache.key(providerId, from, to, query.timeZone ?? '');
       const memo = this.cache.get(key);
-      if (memo && this.watch.unchangedSince(providerId, memo.mark) && this.clock.now().getTime() < memo.until) return memo;
+      if (memo && !options.verify && this.watch.unchangedSince(providerId, memo.mark) && this.clock.now().getTime() < memo.until) return memo;
 
       let provider = await this.providers.cached(providerId);
       for (let attempt = 1; ; attempt++) {

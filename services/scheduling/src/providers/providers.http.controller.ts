@@ -73,9 +73,18 @@ export class ProvidersHttpController {
    * body. `no-cache`: a cache may keep the answer but must revalidate it, as availability changes.
    */
   @Get(':id/slots')
-  async slots(@Param('id') id: string, @Query() query: unknown, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() res: FastifyReply) {
+  async slots(
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Headers('cache-control') cacheControl: string | undefined,
+    @Res() res: FastifyReply,
+  ) {
     const providerId = uuidParam(id, 'id');
-    const answer = await this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'));
+    // `no-cache` (RFC 9111 §5.2.1.4): the caller will trust the answer until told of a change, so it is
+    // checked against the database, not only against what this instance has heard.
+    const verify = cacheControl !== undefined && /(^|,)\s*no-cache\s*(,|$)/i.test(cacheControl);
+    const answer = await this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'), { verify });
     // For a cache that hears the change feed (the gateway): the answer holds this long unless the feed
     // announces a change of the provider (the clock alone changes it at `until`).
     res.header(AVAILABILITY_FRESH_FOR, String(Math.max(0, Math.min(answer.until - this.clock.now().getTime(), MAX_FRESH_FOR_MS))));
