@@ -3,11 +3,21 @@ import { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { BaseConfig } from './config/config';
 import { createKnex, migrate, Migration, prepareDatabase } from './database/database';
+import { PgListener } from './database/pg-listener';
 import { ConsumerOptions, EventConsumer } from './kafka/event-consumer';
 import { createKafka, ensureTopics, namespaced } from './kafka/kafka';
 import { createLogger } from './logging/logger';
-import { outboxMigration } from './outbox/outbox';
+import { outboxChannel, outboxMigration } from './outbox/outbox';
 import { OutboxRelay } from './outbox/outbox-relay';
+
+/** What a component hears on a channel of the service's listening session (see `Platform.listen`). */
+export type ChannelListener = {
+  onNotification: (payload: string) => void;
+  /** LISTEN is in effect (again): notifications of commits before this may have been missed. */
+  onListening: () => void;
+  /** The session is gone: notifications may be missed until the next `onListening`. */
+  onLost: () => void;
+};
 
 export type PlatformOptions = {
   service: string;
@@ -39,6 +49,8 @@ export class Platform {
   readonly producer: Producer;
   readonly relay: OutboxRelay;
   private readonly consumers: EventConsumer[] = [];
+  private readonly channels = new Map<string, ChannelListener>();
+  private listener?: PgListener;
   private started = false;
 
   constructor(readonly options: PlatformOptions) {
@@ -71,6 +83,22 @@ export class Platform {
     return this.options.schema;
   }
 
+  /**
+   * Hears a NOTIFY channel on the service's one listening session, which also wakes the outbox relay.
+   * One session for everything: Postgres wakes every listening session of a database at every commit
+   * that notifies, so a second one would cost a process wake-up per commit (measured: about 12% of
+   * booking throughput). Call before `start`.
+   */
+  listen(channel: string, listener: ChannelListener): void {
+    if (this.listener) throw new Error(`listen(${channel}) after the platform started`);
+    this.channels.set(channel, listener);
+  }
+
+  /** Whether the listening session is listening now. */
+  isListening(): boolean {
+    return this.listener?.isListening() ?? false;
+  }
+
   topic(name: string): string {
     return namespaced(this.options.config.KAFKA_NAMESPACE, name);
   }
@@ -89,6 +117,25 @@ export class Platform {
       await admin.disconnect();
     }
     await this.relay.start();
+    const wakeRelay = outboxChannel(schema);
+    this.listener = new PgListener(
+      {
+        databaseUrl: config.DATABASE_URL,
+        channels: [wakeRelay, ...this.channels.keys()],
+        applicationName: `${schema}-listen`,
+        onNotification: (channel, payload) => (channel === wakeRelay ? this.relay.notify() : this.channels.get(channel)?.onNotification(payload)),
+        onListening: () => {
+          // Rows written while nobody listened wait for no poll.
+          this.relay.notify();
+          for (const listener of this.channels.values()) listener.onListening();
+        },
+        onLost: () => {
+          for (const listener of this.channels.values()) listener.onLost();
+        },
+      },
+      this.logger,
+    );
+    await this.listener.start();
     this.started = true;
   }
 
@@ -126,6 +173,7 @@ export class Platform {
   async stop(): Promise<void> {
     this.started = false;
     await Promise.allSettled(this.consumers.map((c) => c.stop()));
+    await this.listener?.stop();
     await this.relay.stop();
     await this.producer.disconnect().catch(() => undefined);
     await Promise.all([this.knex.destroy(), this.consumerKnex.destroy()]);

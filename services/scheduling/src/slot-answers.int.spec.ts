@@ -164,10 +164,10 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
     await unheard(blockBySql(provider.id, '2030-03-05T14:00:00Z', '2030-03-05T15:00:00Z'));
     expect((await a.request('GET', query(provider.id))).body.slots).toHaveLength(16);
     const { rows } = await a.platform.knex.raw(
-      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'scheduling-availability' AND datname = current_database()`,
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'scheduling-listen' AND datname = current_database()`,
     );
-    // a's and b's sessions (c is told not to listen).
-    expect(rows).toEqual([{ killed: true }, { killed: true }]);
+    // Each instance's one listening session (c's only wakes its outbox relay).
+    expect(rows).toEqual([{ killed: true }, { killed: true }, { killed: true }]);
     const watch = a.app.get(AvailabilityWatch);
     await eventually(async () => !watch.isListening(), 5000, 'the loss noticed');
     await eventually(async () => watch.isListening(), 5000, 'listening again');
@@ -278,7 +278,7 @@ describe('slot answers: memo, ETag and 304 (real Postgres)', () => {
     it('ends the stream when the instance stops hearing changes, and is 503 where nothing is heard', async () => {
       const feed = await openFeed(a);
       await eventually(async () => feed.events.length >= 1, 2000, 'ready');
-      await a.platform.knex.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'scheduling-availability' AND datname = current_database()`);
+      await a.platform.knex.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'scheduling-listen' AND datname = current_database()`);
       await eventually(async () => feed.ended(), 3000, 'the stream ended');
       await eventually(async () => a.app.get(AvailabilityWatch).isListening(), 5000, 'listening again');
       const none = await c.request('GET', '/availability/changes');

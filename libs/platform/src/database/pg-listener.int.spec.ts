@@ -31,9 +31,9 @@ describe('PgListener (real Postgres)', () => {
     listener = new PgListener(
       {
         databaseUrl: env.databaseUrl,
-        channel,
+        channels: [channel, 'listener_other'],
         applicationName: 'listener-test',
-        onNotification: (payload) => log.push(`heard ${payload}`),
+        onNotification: (heardOn, payload) => log.push(`heard ${payload}${heardOn === channel ? '' : ` on ${heardOn}`}`),
         onListening: () => log.push('listening'),
         onLost: () => log.push('lost'),
         retryMs,
@@ -45,7 +45,7 @@ describe('PgListener (real Postgres)', () => {
   };
   const notify = (payload: string) => sender.query('SELECT pg_notify($1, $2)', [channel, payload]);
 
-  it('hears commits in order, and nothing of a rolled-back transaction', async () => {
+  it('hears commits in order on each of its channels, and nothing of a rolled-back transaction or another channel', async () => {
     const heard = await start();
     expect(heard.isListening()).toBe(true);
     await notify('a');
@@ -57,8 +57,9 @@ describe('PgListener (real Postgres)', () => {
     await notify('c');
     await sender.query('COMMIT');
     await notify('d');
-    await eventually(async () => log.length === 5, 5000, 'four notifications');
-    expect(log).toEqual(['listening', 'heard a', 'heard b', 'heard c', 'heard d']);
+    await sender.query(`SELECT pg_notify('listener_other', 'e'), pg_notify('listener_unheard', 'f')`);
+    await eventually(async () => log.length === 6, 5000, 'five notifications');
+    expect(log).toEqual(['listening', 'heard a', 'heard b', 'heard c', 'heard d', 'heard e on listener_other']);
   });
 
   it('says at once when its session is gone, listens again on a new one, and hears what comes after', async () => {
@@ -82,9 +83,9 @@ describe('PgListener (real Postgres)', () => {
     const waiting = new PgListener(
       {
         databaseUrl: late.toString(),
-        channel,
+        channels: [channel],
         applicationName: 'listener-test-late',
-        onNotification: (payload) => log.push(`heard ${payload}`),
+        onNotification: (_channel, payload) => log.push(`heard ${payload}`),
         onListening: () => log.push('listening'),
         onLost: () => log.push('lost'),
         retryMs: 50,

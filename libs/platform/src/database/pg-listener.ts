@@ -4,10 +4,10 @@ import { quoteIdent } from './database';
 
 export type PgListenerOptions = {
   databaseUrl: string;
-  channel: string;
+  channels: readonly string[];
   applicationName: string;
-  /** Each notification's payload, in the order Postgres delivered them. */
-  onNotification: (payload: string) => void;
+  /** Each notification on one of the channels, in the order Postgres delivered them. */
+  onNotification: (channel: string, payload: string) => void;
   /**
    * LISTEN is in effect (first time, and again after every reconnect). Notifications of commits made
    * while no session was listening are gone: the caller must treat anything it learnt before as stale.
@@ -25,9 +25,12 @@ export type PgListenerOptions = {
 };
 
 /**
- * One dedicated Postgres session LISTENing on a channel, reconnecting until stopped, and saying
+ * One dedicated Postgres session LISTENing on some channels, reconnecting until stopped, and saying
  * exactly when it is and is not listening: a consumer that trusts notifications to keep a memo fresh
  * must stop trusting them the moment the session is gone, and forget what it memoised once it is back.
+ *
+ * Keep to one such session per process: Postgres (15) wakes every listening session of a database at
+ * every commit that notifies, whatever the channel, so each one more costs a process wake-up per commit.
  */
 export class PgListener {
   private client?: Client;
@@ -52,7 +55,7 @@ export class PgListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const { channel, heartbeatMs = 1000, retryMs = 1000 } = this.options;
+    const { channels, heartbeatMs = 1000, retryMs = 1000 } = this.options;
     const client = new Client({ connectionString: this.options.databaseUrl, application_name: this.options.applicationName, keepAlive: true });
     this.client = client;
     let lost = false;
@@ -67,17 +70,17 @@ export class PgListener {
       }
       client.end().catch(() => undefined);
       if (this.stopped) return;
-      this.logger.warn({ err: error, channel }, 'notification listener lost its session; reconnecting');
+      this.logger.warn({ err: error, channels }, 'notification listener lost its session; reconnecting');
       this.retry = setTimeout(() => void this.connect(), retryMs);
     };
     client.on('error', drop);
     client.on('end', () => drop(new Error('connection ended')));
     client.on('notification', (message) => {
-      if (!lost && message.channel === channel) this.options.onNotification(message.payload ?? '');
+      if (!lost && channels.includes(message.channel)) this.options.onNotification(message.channel, message.payload ?? '');
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${quoteIdent(channel)}`);
+      await client.query(channels.map((channel) => `LISTEN ${quoteIdent(channel)};`).join(' '));
     } catch (error) {
       drop(error as Error);
       return;

@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { HEADER_CORRELATION_ID, HEADER_EVENT_ID, HEADER_EVENT_TYPE } from '@booking/contracts';
 import { quoteIdent } from '../database/database';
 import { namespaced } from '../kafka/kafka';
-import { outboxChannel } from './outbox';
 
 export type OutboxRelayOptions = {
   databaseUrl: string;
@@ -20,9 +19,10 @@ type OutboxRow = { id: string; event_id: string; topic: string; message_key: str
 
 /**
  * Publishes outbox rows to Kafka. Exactly one relay per service is active (a session advisory lock);
- * others stand by and take over if it dies. Woken by LISTEN/NOTIFY, with polling as a fallback.
+ * others stand by and take over if it dies. Woken by NOTIFY (`notify()`, called by the service's
+ * listening session), with polling as a fallback.
  *
- * Everything the relay does runs on its one session — the one holding the lock and listening — so
+ * Everything the relay does runs on its one session — the one holding the lock — so
  * a relay that lost its connection has lost the lock too and publishes nothing more until it holds
  * the lock again on a new session.
  *
@@ -59,6 +59,15 @@ export class OutboxRelay {
     return this.leader;
   }
 
+  /**
+   * Rows were written (a NOTIFY on the outbox channel, heard by the service's one listening session,
+   * see `Platform`): the active relay starts a round now instead of at its next poll.
+   */
+  notify(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
   async start(): Promise<void> {
     await this.connect();
     this.loop = this.run();
@@ -76,14 +85,9 @@ export class OutboxRelay {
       broke();
     });
     client.on('end', broke);
-    client.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
-    });
     try {
       await client.connect();
       await client.query('SET synchronous_commit TO off');
-      await client.query(`LISTEN ${quoteIdent(outboxChannel(this.options.schema))}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;

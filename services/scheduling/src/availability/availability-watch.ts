@@ -1,5 +1,5 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ChangeWatch, PgListener, Platform } from '@booking/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { ChangeWatch, Platform } from '@booking/platform';
 import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
 
 export const availabilityChannel = (schema: string) => `${schema}_availability`;
@@ -26,37 +26,26 @@ export type AvailabilityNotice = { type: 'changed'; providerId: string } | { typ
  * nobody listened is lost. Subscribers (the gateways' change feed) hear every change and the loss.
  */
 @Injectable()
-export class AvailabilityWatch implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AvailabilityWatch {
   private readonly watch = new ChangeWatch();
-  private readonly listener?: PgListener;
   private readonly subscribers = new Set<(notice: AvailabilityNotice) => void>();
 
-  constructor(@Inject(Platform) platform: Platform, @Inject(SCHEDULING_CONFIG) config: SchedulingConfig) {
+  constructor(
+    @Inject(Platform) private readonly platform: Platform,
+    @Inject(SCHEDULING_CONFIG) private readonly config: SchedulingConfig,
+  ) {
     if (!config.SLOT_MEMO_LISTEN) return;
-    this.listener = new PgListener(
-      {
-        databaseUrl: config.DATABASE_URL,
-        channel: availabilityChannel(platform.schema),
-        applicationName: `${platform.schema}-availability`,
-        onNotification: (payload) => (payload === '*' ? this.lost() : this.changed(payload)),
-        onListening: () => this.watch.forgetAll(),
-        onLost: () => this.lost(),
-      },
-      platform.logger,
-    );
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.listener?.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.listener?.stop();
+    // On the service's one listening session (Platform.listen), which also wakes the outbox relay.
+    platform.listen(availabilityChannel(platform.schema), {
+      onNotification: (payload) => (payload === '*' ? this.lost() : this.changed(payload)),
+      onListening: () => this.watch.forgetAll(),
+      onLost: () => this.lost(),
+    });
   }
 
   /** Whether changes are being heard now; without that, no memo is trusted. */
   isListening(): boolean {
-    return this.listener?.isListening() ?? false;
+    return this.config.SLOT_MEMO_LISTEN && this.platform.isListening();
   }
 
   /** The mark to keep with an answer: take it before the read the answer is computed from. */
