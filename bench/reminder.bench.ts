@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { baseConfigShape, loadConfig, migrate, outboxMigration, Platform, prepareDatabase, quoteIdent } from '../libs/platform/src';
+import { baseConfigShape, loadConfig, migrate, outboxMigrations, Platform, prepareDatabase, quoteIdent } from '../libs/platform/src';
 import { Clock, SystemClock } from '../services/reminder/src/clock';
 import { loadReminderConfig } from '../services/reminder/src/config';
 import { ReminderDispatcher } from '../services/reminder/src/dispatch/reminder-dispatcher';
@@ -116,7 +116,7 @@ class Bench {
 
   async prepare(): Promise<void> {
     await prepareDatabase(this.databaseUrl, SCHEMA);
-    await migrate(this.platform.knex, SCHEMA, [outboxMigration(SCHEMA), ...migrations]);
+    await migrate(this.platform.knex, SCHEMA, [...outboxMigrations(SCHEMA), ...migrations]);
   }
 
   async reseed(count: number, fireAt: (i: number) => Date, perAppointment = 3): Promise<void> {

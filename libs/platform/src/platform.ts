@@ -7,7 +7,7 @@ import { PgListener } from './database/pg-listener';
 import { ConsumerOptions, EventConsumer } from './kafka/event-consumer';
 import { createKafka, ensureTopics, namespaced } from './kafka/kafka';
 import { createLogger } from './logging/logger';
-import { outboxChannel, outboxMigration } from './outbox/outbox';
+import { outboxChannel, outboxMigrations } from './outbox/outbox';
 import { OutboxRelay } from './outbox/outbox-relay';
 
 /** What a component hears on a channel of the service's listening session (see `Platform.listen`). */
@@ -106,7 +106,7 @@ export class Platform {
   async start(): Promise<void> {
     const { config, schema } = this.options;
     await prepareDatabase(config.DATABASE_URL, schema);
-    const applied = await migrate(this.knex, schema, [outboxMigration(schema), ...this.options.migrations], config.DATABASE_URL);
+    const applied = await migrate(this.knex, schema, [...outboxMigrations(schema), ...this.options.migrations], config.DATABASE_URL);
     if (applied.length) this.logger.info({ applied }, 'migrations applied');
     await this.producer.connect();
     const admin = this.kafka.admin();

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Knex } from 'knex';
 import pino from 'pino';
 import { Envelope } from '@booking/contracts';
-import { createKnex, migrate, outboxMigration, prepareDatabase } from '@booking/platform';
+import { createKnex, migrate, outboxMigrations, prepareDatabase } from '@booking/platform';
 import { TestEnvironment } from '@booking/platform/testing';
 import { migrations } from '../migrations';
 import { confirmed, reminderDue, tokyoClient } from '../testing/fixtures';
@@ -32,7 +32,7 @@ describe('NotifyHandler', () => {
   beforeAll(async () => {
     await prepareDatabase(env.databaseUrl, SCHEMA);
     knex = createKnex(env.databaseUrl, SCHEMA);
-    await migrate(knex, SCHEMA, [outboxMigration(SCHEMA), ...migrations]);
+    await migrate(knex, SCHEMA, [...outboxMigrations(SCHEMA), ...migrations]);
     repository = new DeliveriesRepository(knex, SCHEMA);
   });
 

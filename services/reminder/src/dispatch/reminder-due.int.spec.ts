@@ -10,7 +10,7 @@ import {
   migrate,
   OutgoingEvent,
   outboxChannel,
-  outboxMigration,
+  outboxMigrations,
   Platform,
   prepareDatabase,
   withCorrelation,
@@ -78,7 +78,7 @@ describe('dispatch: ReminderDue built by the claim statement', () => {
     const config = loadConfig('reminder-test', baseConfigShape, env.env());
     platform = new Platform({ service: 'reminder', schema: SCHEMA, migrations, topics: [], config, poolMax: 4 });
     await prepareDatabase(env.databaseUrl, SCHEMA);
-    await migrate(platform.knex, SCHEMA, [outboxMigration(SCHEMA), ...migrations]);
+    await migrate(platform.knex, SCHEMA, [...outboxMigrations(SCHEMA), ...migrations]);
     knex = platform.knex;
     dispatcher = new ReminderDispatcher(new RemindersRepository(platform), clock);
     listener = new Client({ connectionString: env.databaseUrl });
