@@ -7,6 +7,13 @@ describe('kafkajsLogLevel', () => {
     expect(kafkajsLogLevel(logLevel.ERROR, 'Response Metadata(key: 3, version: 6)', 'This server does not host this topic-partition')).toBe('debug');
   });
 
+  it('logs a just-started broker\'s coordinator answers, which kafkajs retries, at debug', () => {
+    expect(kafkajsLogLevel(logLevel.ERROR, 'Response InitProducerId(key: 22, version: 1)', "The coordinator is loading and hence can't process requests for this group")).toBe('debug');
+    expect(kafkajsLogLevel(logLevel.ERROR, 'Response FindCoordinator(key: 10, version: 2)', 'The coordinator is not available')).toBe('debug');
+    expect(kafkajsLogLevel(logLevel.ERROR, 'Response GroupCoordinator(key: 10, version: 2)', 'The group coordinator is not available')).toBe('debug');
+    expect(kafkajsLogLevel(logLevel.ERROR, 'Crash: KafkaJSNumberOfRetriesExceeded', 'The coordinator is not available')).toBe('error');
+  });
+
   it('keeps every other failure at its own level', () => {
     expect(kafkajsLogLevel(logLevel.ERROR, 'Response Metadata(key: 3, version: 6)', 'Topic creation errors')).toBe('error');
     expect(kafkajsLogLevel(logLevel.ERROR, 'Response Produce(key: 0, version: 7)', 'This server does not host this topic-partition')).toBe('error');

@@ -19,17 +19,26 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/** A broker still loading its coordinators (just started): kafkajs retries these itself. */
+const COORDINATOR_STARTING = new Set([
+  'The coordinator is loading and hence can\'t process requests for this group',
+  'The coordinator is not available',
+  'The group coordinator is not available',
+]);
+
 /**
  * kafkajs logs every failed broker response at error level, also the ones its caller expects and
  * handles. Services starting together race to create the same topics, and for a moment after creation
  * the metadata says no broker hosts them: `ensureTopics` retries both until every partition has a
- * leader, and fails the start loudly if they last. Those two are logged at debug, so a healthy start
- * prints no errors.
+ * leader. A broker that has just started answers "coordinator loading / not available" for a moment,
+ * which kafkajs retries. All of these fail the start loudly if they last; each response is logged at
+ * debug, so a healthy start prints no errors.
  */
 export function kafkajsLogLevel(level: number, message: string | undefined, error: unknown): 'error' | 'warn' | 'info' | 'debug' {
   const expected =
     (message?.startsWith('Response CreateTopics(') && error === 'Topic creation errors') ||
-    (message?.startsWith('Response Metadata(') && error === 'This server does not host this topic-partition');
+    (message?.startsWith('Response Metadata(') && error === 'This server does not host this topic-partition') ||
+    (message?.startsWith('Response ') && typeof error === 'string' && COORDINATOR_STARTING.has(error));
   return expected ? 'debug' : (levels[level] ?? 'info');
 }
 
