@@ -334,6 +334,16 @@ describe('api gateway (e2e)', () => {
       await new Promise((resolve) => fake.close(resolve));
     });
 
+    /** A one-slot answer on `date` in the shape scheduling gives (Tokyo provider, UTC client). */
+    const slotAnswer = (date: string) => ({
+      providerId,
+      timeZone: 'UTC',
+      providerTimeZone: 'Asia/Tokyo',
+      slotDurationMinutes: 30,
+      from: date,
+      to: date,
+      slots: [{ start: `${date}T00:00:00.000Z`, end: `${date}T00:30:00.000Z`, local: { timeZone: 'UTC', start: `${date}T00:00:00.000Z`, end: `${date}T00:30:00.000Z`, date } }],
+    });
     const json = (status: number, body: unknown) => (_req: IncomingMessage, res: ServerResponse) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
     it('answers 504 when it does not answer in time', async () => {
@@ -366,15 +376,7 @@ describe('api gateway (e2e)', () => {
 
     it('sends the slot bytes it checked again on a 304, keeps no answer without a strong tag, and forgets one on an error', async () => {
       const slotsPath = `/v1/providers/${providerId}/slots?date=2031-03-03&timeZone=UTC`;
-      const answer = {
-        providerId,
-        timeZone: 'UTC',
-        providerTimeZone: 'Asia/Tokyo',
-        slotDurationMinutes: 30,
-        from: '2031-03-03',
-        to: '2031-03-03',
-        slots: [{ start: '2031-03-03T00:00:00.000Z', end: '2031-03-03T00:30:00.000Z', local: { timeZone: 'UTC', start: '2031-03-03T00:00:00.000Z', end: '2031-03-03T00:30:00.000Z', date: '2031-03-03' } }],
-      };
+      const answer = slotAnswer('2031-03-03');
       const seen: (string | undefined)[] = [];
       const upstream = (etag: string | undefined) => (req: IncomingMessage, res: ServerResponse) => {
         const sent = req.headers['if-none-match'];
@@ -408,15 +410,7 @@ describe('api gateway (e2e)', () => {
 
     it('sends a kept slot answer again without asking while the change feed names no change of its provider', async () => {
       const slotsPath = `/v1/providers/${providerId}/slots?date=2031-04-04&timeZone=UTC`;
-      const answer = {
-        providerId,
-        timeZone: 'UTC',
-        providerTimeZone: 'Asia/Tokyo',
-        slotDurationMinutes: 30,
-        from: '2031-04-04',
-        to: '2031-04-04',
-        slots: [{ start: '2031-04-04T00:00:00.000Z', end: '2031-04-04T00:30:00.000Z', local: { timeZone: 'UTC', start: '2031-04-04T00:00:00.000Z', end: '2031-04-04T00:30:00.000Z', date: '2031-04-04' } }],
-      };
+      const answer = slotAnswer('2031-04-04');
       const asked: (string | undefined)[] = [];
       const verified: (string | undefined)[] = [];
       let freshFor: string | undefined = '60000';

@@ -63,24 +63,24 @@ export class ProcessingChargesPoller implements OnApplicationBootstrap, OnModule
     const result = await withDeadline('retrieve charge', this.config.PAYMENT_PROVIDER_TIMEOUT_MS, (signal) =>
       this.provider.retrieveCharge(payment.idempotencyKey, signal),
     );
-    if (!result || result.status === 'processing') {
-      if (!result && payment.status === 'PROCESSING') this.logger.error({ paymentId: payment.id }, 'the payment provider does not know a charge it accepted');
-      if (result && payment.status === 'TIMED_OUT') {
-        // The gateway has it after all, still processing: from now on it is settled like any other.
-        await this.payments.knex.transaction((trx) => recordChargeOutcome(trx, this.payments, payment, 'TIMED_OUT', result));
-        return false;
-      }
+    if (!result) {
+      if (payment.status === 'PROCESSING') this.logger.error({ paymentId: payment.id }, 'the payment provider does not know a charge it accepted');
+      await this.payments.touch(payment.id);
+      return false;
+    }
+    if (result.status === 'processing' && payment.status === 'PROCESSING') {
       await this.payments.touch(payment.id);
       return false;
     }
     if (payment.status === 'TIMED_OUT') {
       this.logger.warn({ paymentId: payment.id, outcome: result.status }, 'a charge the gateway never answered has an outcome after all; reporting it');
     }
-    // The events continue the thread of the AppointmentRequested that started the charge.
+    // The events continue the thread of the AppointmentRequested that started the charge. A timed-out
+    // charge the gateway is still processing moves to PROCESSING (no event) and is settled like any other.
     const moved = await withCorrelation({ correlationId: payment.correlationId, causationId: payment.requestEventId }, () =>
       this.payments.knex.transaction((trx) => recordChargeOutcome(trx, this.payments, payment, payment.status, result)),
     );
-    return moved !== undefined;
+    return moved !== undefined && result.status !== 'processing';
   }
 
   private schedule(): void {
