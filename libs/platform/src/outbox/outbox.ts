@@ -30,6 +30,15 @@ export const outboxMigrations = (schema: string): Migration[] => [
       await knex.raw(`ALTER TABLE ${quoteIdent(schema)}.outbox DROP CONSTRAINT IF EXISTS outbox_event_id_unique`);
     },
   },
+  {
+    // A payload is written once and read once, as text, by the relay: json keeps the text as written
+    // (validated, not parsed into a tree), where jsonb parsed every envelope on the way in and printed
+    // it again on the way out. Writers that build the envelope in SQL (the reminder claim) build json.
+    name: '0000_outbox_payload_json',
+    up: async (knex) => {
+      await knex.raw(`ALTER TABLE ${quoteIdent(schema)}.outbox ALTER COLUMN payload TYPE json USING payload::json`);
+    },
+  },
 ];
 
 const outboxTables = (schema: string): Migration => ({

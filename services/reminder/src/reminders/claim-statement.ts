@@ -61,12 +61,13 @@ const REMINDER_DUE_ENVELOPE: { [K in keyof typeof envelopeSchema.shape]: string 
   aggregateVersion: 'e.appointment_version',
   correlationId: 'COALESCE($correlationId::text, gen_random_uuid()::text)',
   causationId: '$causationId::text',
-  data: jsonbObject(REMINDER_DUE_DATA),
+  data: jsonObject(REMINDER_DUE_DATA),
 };
 
-function jsonbObject(fields: Record<string, string>): string {
+/** A `json` (not `jsonb`) object: the outbox keeps text, and json is built as text, in key order. */
+function jsonObject(fields: Record<string, string>): string {
   const pairs = Object.entries(fields).map(([key, sql]) => `'${key}', ${sql}`);
-  return `jsonb_build_object(${pairs.join(', ')})`;
+  return `json_build_object(${pairs.join(', ')})`;
 }
 
 const PARAMETER = /\$(now|topic|occurredAt|correlationId|causationId|channel)\b/g;
@@ -126,7 +127,7 @@ export function claimStatement(outboxTable: string, limit: number): ClaimStateme
       SELECT gen_random_uuid() AS event_id, u.* FROM updated u WHERE u.status = 'DISPATCHED'
     ), outboxed AS (
       INSERT INTO ${outboxTable} (event_id, topic, message_key, event_type, payload)
-      SELECT e.event_id, $topic::text, e.appointment_id, 'ReminderDue', ${jsonbObject(REMINDER_DUE_ENVELOPE)}
+      SELECT e.event_id, $topic::text, e.appointment_id, 'ReminderDue', ${jsonObject(REMINDER_DUE_ENVELOPE)}
         FROM events e
        ORDER BY e.fire_at, e.reminder_id
       RETURNING 1

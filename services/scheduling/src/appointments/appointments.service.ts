@@ -471,7 +471,7 @@ function writeManyStatement(schema: string): string {
   ), published AS (
     INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload)
     SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload
-      FROM jsonb_to_recordset($4::jsonb) AS o(event_id uuid, topic text, message_key text, event_type text, payload jsonb)
+      FROM json_to_recordset($4::json) AS o(event_id uuid, topic text, message_key text, event_type text, payload json)
     RETURNING 1
   )
   SELECT (SELECT count(*) FROM appended)::int AS appended, (SELECT count(*) FROM projected)::int AS projected,

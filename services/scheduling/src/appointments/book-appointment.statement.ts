@@ -75,7 +75,7 @@ function buildStatement(schema: string, keyed: boolean): string {
   ), published AS (
     INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload)
     SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload
-      FROM go, jsonb_to_recordset($10::jsonb) AS o(event_id uuid, topic text, message_key text, event_type text, payload jsonb)
+      FROM go, json_to_recordset($10::json) AS o(event_id uuid, topic text, message_key text, event_type text, payload json)
     RETURNING 1
   )
   SELECT ${keyed ? '(SELECT count(*) FROM remembered)::int AS remembered, ' : ''}(SELECT count(*) FROM appended)::int AS appended,
