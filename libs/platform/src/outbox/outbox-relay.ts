@@ -29,8 +29,11 @@ type OutboxRow = { id: string; event_id: string; topic: string; message_key: str
  * A round is one statement and one send: the statement deletes the rows of the previous send (which
  * Kafka has acknowledged) and reads the next rows in id order; the send publishes those. Rows are
  * deleted by id, never by an id watermark: a row whose id was taken by a transaction that commits late
- * is simply read by a later round, so none is skipped. The relay keeps going while there are rows and
- * sleeps only when a round found none. Per-appointment order holds because one appointment's events are
+ * is simply read by a later round, so none is skipped. The relay keeps going while rounds come back
+ * full; after a round that was not, it sleeps until the next notification (or poll), and that round's
+ * statement deletes what this one sent. A sent row thus stays until the next round, which costs nothing
+ * (a row read again after a crash is sent again, as always) and spares a statement per wake-up: at a
+ * steady trickle of events, one round per notification instead of two. Per-appointment order holds because one appointment's events are
  * appended by transactions that the event store's optimistic concurrency already serialises, and each
  * round is sent only after the previous one was acknowledged.
  *
@@ -54,6 +57,10 @@ export class OutboxRelay {
     private readonly logger: Logger,
     private readonly options: OutboxRelayOptions,
   ) {}
+
+  private get batchSize(): number {
+    return this.options.batchSize ?? 500;
+  }
 
   isLeader(): boolean {
     return this.leader;
@@ -121,7 +128,8 @@ export class OutboxRelay {
         if (this.leader) {
           this.notified = false;
           const published = await this.publishBatch();
-          if (published > 0) continue;
+          // A full round: more may be waiting. Anything committed since this round's read has notified.
+          if (published >= this.batchSize) continue;
         }
       } catch (error) {
         this.logger.error({ err: error }, 'outbox relay round failed; retrying');
@@ -142,7 +150,7 @@ export class OutboxRelay {
     const { client } = session;
     const outbox = `${quoteIdent(this.options.schema)}.outbox`;
     const columns = `id, event_id, topic, message_key, event_type, payload::text AS payload, payload->>'correlationId' AS correlation_id`;
-    const limit = this.options.batchSize ?? 500;
+    const limit = this.batchSize;
     const sent = this.sent;
     // The read sees the table as it was before the delete in the same statement, hence the exclusion.
     // Both statements are prepared on the relay's session: they run on every round.
