@@ -76,6 +76,7 @@ export class Platform {
       schema: options.schema,
       namespace: config.KAFKA_NAMESPACE,
       pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      vacuumEveryRows: config.OUTBOX_VACUUM_EVERY_ROWS,
     });
   }
 

@@ -34,6 +34,8 @@ export const baseConfigShape = {
   /** Kafka's floor is the broker's group.min.session.timeout.ms (6 s by default). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(10000),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
+  /** The relay vacuums its outbox after deleting this many rows (0: leave it to autovacuum). See OutboxRelay. */
+  OUTBOX_VACUUM_EVERY_ROWS: z.coerce.number().int().min(0).max(100_000_000).default(10000),
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('64kb'),
 };

@@ -13,7 +13,7 @@ describe('outbox relay (real Kafka and Postgres)', () => {
   const received: { key: string; type: string; eventId: string }[] = [];
 
   beforeAll(async () => {
-    platform = new Platform({ service: 'delta', schema: 'delta', migrations: [], topics: [topic], config: { ...env.baseConfig(), OUTBOX_POLL_INTERVAL_MS: 5000 } });
+    platform = new Platform({ service: 'delta', schema: 'delta', migrations: [], topics: [topic], config: { ...env.baseConfig(), OUTBOX_POLL_INTERVAL_MS: 5000, OUTBOX_VACUUM_EVERY_ROWS: 20 } });
     await platform.start();
     const kafka = new Kafka({ brokers: env.baseConfig().KAFKA_BROKERS.split(','), clientId: `${env.id}-reader`, logLevel: logLevel.NOTHING });
     reader = kafka.consumer({ groupId: `${env.id}-reader`, maxWaitTimeInMs: 100 });
@@ -62,6 +62,21 @@ describe('outbox relay (real Kafka and Postgres)', () => {
     await emit('after-reconnect');
     await arrived('after-reconnect');
     expect(platform.relay.isLeader()).toBe(true);
+    await eventually(async () => (await outboxCount()) === 0, 20000, 'outbox drained');
+  });
+
+  it('vacuums its outbox in the background once it has deleted so many rows', async () => {
+    // vacuum_count counts plain VACUUMs only (autovacuum has a counter of its own).
+    const stats = async () =>
+      (await platform.knex.raw(`SELECT vacuum_count::int AS vacuums FROM pg_stat_user_tables WHERE relid = 'delta.outbox'::regclass`)).rows[0] as { vacuums: number };
+    const before = await stats();
+    for (let i = 0; i < 3; i++) {
+      await platform.knex.transaction((trx) =>
+        appendToOutbox(trx, 'delta', Array.from({ length: 20 }, (_, j) => ({ topic, type: 'ThingHappened', aggregateId: `vacuum-${i}-${j}`, aggregateVersion: 1, data: {} }))),
+      );
+    }
+    await arrived('vacuum-2-19');
+    await eventually(async () => (await stats()).vacuums > before.vacuums, 20000, 'a vacuum of the outbox');
     await eventually(async () => (await outboxCount()) === 0, 20000, 'outbox drained');
   });
 
