@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Envelope, dlqTopic } from '@booking/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { handleOnce } from './inbox/inbox';
@@ -135,6 +136,22 @@ describe('platform: outbox → Kafka → consumer', () => {
     await eventually(async () => seen.filter((e) => e.aggregateId === 'dup').length >= 2, 20000, 'both deliveries');
     const rows = await beta.knex.withSchema('beta').table('effects').where({ value: 'dup' });
     expect(rows).toHaveLength(1);
+  });
+
+  it('sweeps inbox rows older than INBOX_RETENTION_HOURS (168) and keeps the younger ones', async () => {
+    const inbox = () => beta.knex.withSchema('beta').table('inbox');
+    const ids = { old: randomUUID(), young: randomUUID() };
+    await inbox().insert([
+      { consumer: 'sweep-test', event_id: ids.old, event_type: 'ThingHappened', processed_at: beta.knex.raw(`now() - interval '169 hours'`) },
+      { consumer: 'sweep-test', event_id: ids.young, event_type: 'ThingHappened', processed_at: beta.knex.raw(`now() - interval '167 hours'`) },
+    ]);
+    const everyOtherRow = Number((await inbox().whereNot({ consumer: 'sweep-test' }).count<{ n: string }[]>('* as n'))[0].n);
+
+    expect(await beta.sweepInbox()).toBe(1);
+
+    expect((await inbox().where({ consumer: 'sweep-test' }).select('event_id')).map((r: { event_id: string }) => r.event_id)).toEqual([ids.young]);
+    expect(Number((await inbox().whereNot({ consumer: 'sweep-test' }).count<{ n: string }[]>('* as n'))[0].n)).toBe(everyOtherRow);
+    expect(await beta.sweepInbox()).toBe(0);
   });
 
   it('publishes past an outbox row whose payload is not an envelope, so the relay never wedges', async () => {

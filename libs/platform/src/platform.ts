@@ -6,9 +6,12 @@ import { createKnex, migrate, Migration, prepareDatabase } from './database/data
 import { PgListener } from './database/pg-listener';
 import { ConsumerOptions, EventConsumer } from './kafka/event-consumer';
 import { createKafka, ensureTopics, namespaced } from './kafka/kafka';
+import { sweepInbox } from './inbox/inbox';
 import { createLogger } from './logging/logger';
 import { outboxChannel, outboxMigrations } from './outbox/outbox';
 import { OutboxRelay } from './outbox/outbox-relay';
+
+const INBOX_SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /** What a component hears on a channel of the service's listening session (see `Platform.listen`). */
 export type ChannelListener = {
@@ -52,6 +55,8 @@ export class Platform {
   private readonly channels = new Map<string, ChannelListener>();
   private listener?: PgListener;
   private started = false;
+  private inboxSweepTimer?: NodeJS.Timeout;
+  private inboxSweep?: Promise<number>;
 
   constructor(readonly options: PlatformOptions) {
     const { config } = options;
@@ -137,6 +142,8 @@ export class Platform {
       this.logger,
     );
     await this.listener.start();
+    this.inboxSweepTimer = setInterval(() => void this.sweepInbox(), INBOX_SWEEP_INTERVAL_MS);
+    this.inboxSweepTimer.unref();
     this.started = true;
   }
 
@@ -171,8 +178,31 @@ export class Platform {
     return this.started;
   }
 
+  /**
+   * Deletes this service's inbox rows older than INBOX_RETENTION_HOURS (runs every 10 minutes while
+   * started; any number of instances may sweep at once). Returns how many went; a failure is logged
+   * and left for the next round.
+   */
+  async sweepInbox(): Promise<number> {
+    if (this.inboxSweep) return this.inboxSweep;
+    const { schema, config } = this.options;
+    this.inboxSweep = sweepInbox(this.knex, schema, config.INBOX_RETENTION_HOURS)
+      .then((removed) => {
+        if (removed) this.logger.info({ removed, retentionHours: config.INBOX_RETENTION_HOURS }, 'old inbox rows removed');
+        return removed;
+      })
+      .catch((error) => {
+        this.logger.warn({ err: error }, 'inbox sweep failed; it runs again later');
+        return 0;
+      })
+      .finally(() => (this.inboxSweep = undefined));
+    return this.inboxSweep;
+  }
+
   async stop(): Promise<void> {
     this.started = false;
+    clearInterval(this.inboxSweepTimer);
+    await this.inboxSweep;
     await Promise.allSettled(this.consumers.map((c) => c.stop()));
     await this.listener?.stop();
     await this.relay.stop();

@@ -36,6 +36,8 @@ export const baseConfigShape = {
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
   /** The relay vacuums its outbox after deleting this many rows (0: leave it to autovacuum). See OutboxRelay. */
   OUTBOX_VACUUM_EVERY_ROWS: z.coerce.number().int().min(0).max(100_000_000).default(10000),
+  /** Inbox rows older than this are deleted every 10 minutes (sweepInbox); keep it above the topics' retention. */
+  INBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(87600).default(168),
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('64kb'),
 };

@@ -40,3 +40,25 @@ export async function claimInbox(trx: Knex.Transaction, schema: string, consumer
   // Deleting as we go: the same event twice in one run is returned once.
   return events.filter((event) => fresh.delete(event.eventId.toLowerCase()));
 }
+
+/**
+ * Deletes inbox rows processed more than `retentionHours` ago, in batches of short statements (a row
+ * held by another sweeper is skipped), until none is left; returns how many went. A redelivery of an
+ * event older than that would be handled again, so the retention must outlast the topics' retention
+ * (and any replay an operator might start). Age is the database's clock, which wrote `processed_at`.
+ */
+export async function sweepInbox(knex: Knex, schema: string, retentionHours: number, batchSize = 5000): Promise<number> {
+  let removed = 0;
+  for (;;) {
+    const { rowCount } = await query(knex, {
+      name: `inbox.sweep.${schema}`,
+      text: `DELETE FROM ${quoteIdent(schema)}.inbox WHERE ctid = ANY(ARRAY(
+               SELECT ctid FROM ${quoteIdent(schema)}.inbox
+                WHERE processed_at < now() - make_interval(hours => $1::int)
+                LIMIT $2::int FOR UPDATE SKIP LOCKED))`,
+      values: [retentionHours, batchSize],
+    });
+    removed += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize) return removed;
+  }
+}

@@ -39,6 +39,13 @@ export const outboxMigrations = (schema: string): Migration[] => [
       await knex.raw(`ALTER TABLE ${quoteIdent(schema)}.outbox ALTER COLUMN payload TYPE json USING payload::json`);
     },
   },
+  {
+    // For the sweep that trims the inbox to INBOX_RETENTION_HOURS (sweepInbox).
+    name: '0000_inbox_processed_at',
+    up: async (knex) => {
+      await knex.raw(`CREATE INDEX IF NOT EXISTS inbox_processed_at ON ${quoteIdent(schema)}.inbox (processed_at)`);
+    },
+  },
 ];
 
 const outboxTables = (schema: string): Migration => ({
