@@ -35,9 +35,11 @@ type OutboxRow = { id: string; event_id: string; topic: string; message_key: str
  * full; after a round that was not, it sleeps until the next notification (or poll), and that round's
  * statement deletes what this one sent. A sent row thus stays until the next round, which costs nothing
  * (a row read again after a crash is sent again, as always) and spares a statement per wake-up: at a
- * steady trickle of events, one round per notification instead of two. Per-appointment order holds because one appointment's events are
- * appended by transactions that the event store's optimistic concurrency already serialises, and each
- * round is sent only after the previous one was acknowledged.
+ * steady trickle of events, one round per notification instead of two.
+ *
+ * Per-appointment order holds because one appointment's events are appended by transactions that the
+ * event store's optimistic concurrency already serialises, and each round is sent only after the
+ * previous one was acknowledged.
  *
  * Every row the outbox ever held becomes a dead tuple, and a dead tuple stays until the table is
  * vacuumed. Where autovacuum is off or behind (a busy queue table is its classic blind spot), the heap
