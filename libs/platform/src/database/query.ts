@@ -18,3 +18,28 @@ export async function query<R extends QueryResultRow>(knex: Knex, config: QueryC
     await pool.releaseConnection(connection);
   }
 }
+
+/**
+ * Deletes the rows of `table` (schema-qualified, quoted) whose `column` — a timestamp the database
+ * wrote — is more than `hours` old, in batches of short statements that skip rows another sweeper
+ * holds, until a batch comes back short or `stopped()` says so; returns how many went. Retention
+ * sweeps (inbox rows, booking Idempotency-Keys) share it.
+ */
+export async function deleteOlderThan(
+  knex: Knex,
+  options: { table: string; column: string; hours: number; batchSize?: number; stopped?: () => boolean },
+): Promise<number> {
+  const { table, column, hours, batchSize = 1000, stopped = () => false } = options;
+  let removed = 0;
+  for (;;) {
+    const { rowCount } = await query(knex, {
+      name: `sweep.${table}.${column}`,
+      text: `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
+               SELECT ctid FROM ${table} WHERE ${column} < now() - make_interval(hours => $1::int)
+                LIMIT $2::int FOR UPDATE SKIP LOCKED))`,
+      values: [hours, batchSize],
+    });
+    removed += rowCount ?? 0;
+    if ((rowCount ?? 0) < batchSize || stopped()) return removed;
+  }
+}

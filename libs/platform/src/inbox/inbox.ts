@@ -1,7 +1,7 @@
 import { Knex } from 'knex';
 import { Envelope } from '@booking/contracts';
 import { quoteIdent } from '../database/database';
-import { query } from '../database/query';
+import { deleteOlderThan, query } from '../database/query';
 
 /**
  * Runs `effect` exactly once per (consumer, event): the inbox row and the effect share one
@@ -42,23 +42,10 @@ export async function claimInbox(trx: Knex.Transaction, schema: string, consumer
 }
 
 /**
- * Deletes inbox rows processed more than `retentionHours` ago, in batches of short statements (a row
- * held by another sweeper is skipped), until none is left; returns how many went. A redelivery of an
- * event older than that would be handled again, so the retention must outlast the topics' retention
- * (and any replay an operator might start). Age is the database's clock, which wrote `processed_at`.
+ * Deletes inbox rows processed more than `retentionHours` ago (see deleteOlderThan); returns how many
+ * went. A redelivery of an event older than that would be handled again, so the retention must outlast
+ * the topics' retention (and any replay an operator might start).
  */
-export async function sweepInbox(knex: Knex, schema: string, retentionHours: number, batchSize = 5000): Promise<number> {
-  let removed = 0;
-  for (;;) {
-    const { rowCount } = await query(knex, {
-      name: `inbox.sweep.${schema}`,
-      text: `DELETE FROM ${quoteIdent(schema)}.inbox WHERE ctid = ANY(ARRAY(
-               SELECT ctid FROM ${quoteIdent(schema)}.inbox
-                WHERE processed_at < now() - make_interval(hours => $1::int)
-                LIMIT $2::int FOR UPDATE SKIP LOCKED))`,
-      values: [retentionHours, batchSize],
-    });
-    removed += rowCount ?? 0;
-    if ((rowCount ?? 0) < batchSize) return removed;
-  }
+export function sweepInbox(knex: Knex, schema: string, retentionHours: number): Promise<number> {
+  return deleteOlderThan(knex, { table: `${quoteIdent(schema)}.inbox`, column: 'processed_at', hours: retentionHours, batchSize: 5000 });
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Platform, query } from '@booking/platform';
+import { deleteOlderThan, Platform } from '@booking/platform';
 import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
 
 const SWEEP_INTERVAL_MS = 10 * 60_000;
@@ -32,24 +32,19 @@ export class IdempotencyKeySweepJob implements OnApplicationBootstrap, OnApplica
 
   /** Deletes every expired key; returns how many. Failures are logged and left for the next round. */
   async sweep(batchSize = 1000): Promise<number> {
-    let removed = 0;
     try {
-      for (;;) {
-        const { rowCount } = await query(this.platform.knex, {
-          name: `${this.platform.schema}.idempotency-sweep.v1`,
-          text: `DELETE FROM ${this.platform.schema}.idempotency_keys WHERE ctid = ANY(ARRAY(
-                   SELECT ctid FROM ${this.platform.schema}.idempotency_keys
-                    WHERE created_at < now() - make_interval(hours => $1::int)
-                    LIMIT $2::int FOR UPDATE SKIP LOCKED))`,
-          values: [this.config.IDEMPOTENCY_RETENTION_HOURS, batchSize],
-        });
-        removed += rowCount ?? 0;
-        if (this.stopped || (rowCount ?? 0) < batchSize) break;
-      }
+      const removed = await deleteOlderThan(this.platform.knex, {
+        table: `${this.platform.schema}.idempotency_keys`,
+        column: 'created_at',
+        hours: this.config.IDEMPOTENCY_RETENTION_HOURS,
+        batchSize,
+        stopped: () => this.stopped,
+      });
       if (removed) this.platform.logger.info({ removed }, 'expired booking idempotency keys removed');
+      return removed;
     } catch (error) {
-      this.platform.logger.warn({ err: error, removed }, 'idempotency key sweep failed; it runs again later');
+      this.platform.logger.warn({ err: error }, 'idempotency key sweep failed; it runs again later');
+      return 0;
     }
-    return removed;
   }
 }
