@@ -186,7 +186,8 @@ export class Platform {
   async sweepInbox(): Promise<number> {
     if (this.inboxSweep) return this.inboxSweep;
     const { schema, config } = this.options;
-    this.inboxSweep = sweepInbox(this.knex, schema, config.INBOX_RETENTION_HOURS)
+    // A stop ends it between batches: a large first sweep must not hold up a shutdown.
+    this.inboxSweep = sweepInbox(this.knex, schema, config.INBOX_RETENTION_HOURS, () => !this.started)
       .then((removed) => {
         if (removed) this.logger.info({ removed, retentionHours: config.INBOX_RETENTION_HOURS }, 'old inbox rows removed');
         return removed;

@@ -44,8 +44,8 @@ export async function claimInbox(trx: Knex.Transaction, schema: string, consumer
 /**
  * Deletes inbox rows processed more than `retentionHours` ago (see deleteOlderThan); returns how many
  * went. A redelivery of an event older than that would be handled again, so the retention must outlast
- * the topics' retention (and any replay an operator might start).
+ * the topics' retention (and any replay an operator might start). `stopped` ends it between batches.
  */
-export function sweepInbox(knex: Knex, schema: string, retentionHours: number): Promise<number> {
-  return deleteOlderThan(knex, { table: `${quoteIdent(schema)}.inbox`, column: 'processed_at', hours: retentionHours, batchSize: 5000 });
+export function sweepInbox(knex: Knex, schema: string, retentionHours: number, stopped?: () => boolean): Promise<number> {
+  return deleteOlderThan(knex, { table: `${quoteIdent(schema)}.inbox`, column: 'processed_at', hours: retentionHours, batchSize: 5000, stopped });
 }

@@ -12,7 +12,6 @@ import { IdempotentCommands, sendOutcome } from '../idempotency/idempotent-comma
 import { IdempotencyKeyHeader, Problems, UuidParam, ZodBody, ZodQuery, ZodResponse } from '../openapi/zod-openapi';
 import { uuidParam } from '../shared/params';
 import { noContent } from '../shared/schemas';
-import { SchedulingChangeFeed } from '../upstream/scheduling-change-feed';
 import { SchedulingClient, UpstreamAnswers } from '../upstream/scheduling.client';
 import {
   addBlockedTimeRequest,
@@ -37,7 +36,6 @@ export class ProvidersHttpController {
     @Inject(SchedulingClient) private readonly scheduling: SchedulingClient,
     @Inject(IdempotentCommands) private readonly commands: IdempotentCommands,
     @Inject(UpstreamAnswers) private readonly slotAnswers: UpstreamAnswers,
-    @Inject(SchedulingChangeFeed) private readonly changes: SchedulingChangeFeed,
   ) {}
 
   @Post()
@@ -137,10 +135,7 @@ export class ProvidersHttpController {
     enforce(authorize(caller, { type: 'providers.read' }));
     // The gateway keeps the bytes it last checked: sent again without asking scheduling while its change
     // feed names no change of the provider, and on scheduling's 304 without moving or parsing them.
-    const answer = await this.scheduling.revalidate({ method: 'GET', path: `/providers/${providerId}/slots`, query: q }, slotsResponse, this.slotAnswers, {
-      providerId,
-      feed: this.changes,
-    });
+    const answer = await this.scheduling.revalidate({ method: 'GET', path: `/providers/${providerId}/slots`, query: q }, slotsResponse, this.slotAnswers, { providerId });
     sendRevalidatableJson(res, ifNoneMatch, answer.json, answer.etag);
   }
 

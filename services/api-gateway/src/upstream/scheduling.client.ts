@@ -38,14 +38,17 @@ export class UpstreamAnswers extends BoundedLru<UpstreamAnswer> {
 /** Scheduling's response header: how long a slot answer holds unless the change feed names its provider. */
 const FRESH_FOR = 'availability-fresh-for';
 
-/** Which provider an answer depends on, and the feed that announces that provider's changes. */
-export type Freshness = { providerId: string; feed: SchedulingChangeFeed };
+/** Which provider an answer depends on (the client's change feed announces that provider's changes). */
+export type Freshness = { providerId: string };
 
 export type SchedulingClientOptions = {
   url: string;
   timeoutMs: number;
   connections: number;
-  /** Told of every provider a write through this client may have changed (this gateway's own writes). */
+  /**
+   * Scheduling's change feed: told of every provider a write through this client may have changed (this
+   * gateway's own writes), and asked whether a kept answer still holds (`revalidate` with `fresh`).
+   */
   feed?: SchedulingChangeFeed;
 };
 
@@ -118,17 +121,18 @@ export class SchedulingClient {
   ): Promise<{ json: Buffer; etag?: string }> {
     const key = request.path + queryString(request.query);
     const known = cache.get(key);
-    if (known && fresh && Date.now() < known.freshUntil && fresh.feed.unchangedSince(fresh.providerId, known.mark)) return known;
+    const feed = fresh ? this.options.feed : undefined;
+    if (known && feed && fresh && Date.now() < known.freshUntil && feed.unchangedSince(fresh.providerId, known.mark)) return known;
     // Taken before asking: a change scheduling's answer may not include is named by the feed after it.
-    const mark = fresh?.feed.mark() ?? -1;
+    const mark = feed?.mark() ?? -1;
     const sentAt = Date.now();
     const headers: Record<string, string> = { ...request.headers };
     if (known) headers['if-none-match'] = known.etag;
     // An answer the feed will vouch for must come from the database: the scheduling instance asked may
     // not have heard yet of the change the feed (from another instance) or this gateway's write named.
-    if (fresh?.feed.isOpen()) headers['cache-control'] = 'no-cache';
+    if (feed?.isOpen()) headers['cache-control'] = 'no-cache';
     const { raw, ...reply } = await this.send({ ...request, headers });
-    const freshUntil = fresh ? sentAt + freshFor(reply.headers[FRESH_FOR]) : 0;
+    const freshUntil = feed ? sentAt + freshFor(reply.headers[FRESH_FOR]) : 0;
     if (reply.status === 304 && known) {
       const confirmed = { ...known, mark, freshUntil };
       cache.set(key, confirmed);
