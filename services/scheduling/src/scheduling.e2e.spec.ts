@@ -181,11 +181,25 @@ describe('scheduling service (e2e)', () => {
       });
       const history = await t.request('GET', `/appointments/${res.body.id}/events`);
       expect(history.body.items.map((e: { type: string }) => e.type)).toEqual(['AppointmentRequested']);
-      const again = await book(provider.id, '2030-03-05T15:00:00Z');
-      expect(again.status).toBe(409);
-      expect(again.body).toMatchObject({ code: 'SLOT_UNAVAILABLE', detail: 'Slot no longer available.' });
-      const outbox = await t.platform.knex('events').where({ stream_id: res.body.id });
-      expect(outbox).toHaveLength(1);
+      // The relay deletes outbox rows as soon as Kafka has them, so the rows written are counted as they
+      // are inserted, whoever the appointment (the loser's would be a stream of its own).
+      await t.platform.knex.raw(`CREATE TABLE outbox_written (message_key text NOT NULL, event_type text NOT NULL)`);
+      await t.platform.knex.raw(`CREATE FUNCTION outbox_written() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO outbox_written VALUES (NEW.message_key, NEW.event_type); RETURN NULL; END $$`);
+      await t.platform.knex.raw(`CREATE TRIGGER outbox_written AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_written()`);
+      try {
+        const before = await counts();
+        const again = await book(provider.id, '2030-03-05T15:00:00Z');
+        expect(again.status).toBe(409);
+        expect(again.body).toMatchObject({ code: 'SLOT_UNAVAILABLE', detail: 'Slot no longer available.' });
+        const outbox = await t.platform.knex('outbox_written').select('message_key', 'event_type');
+        expect(outbox).toEqual([]);
+        expect(await counts()).toEqual(before);
+        const events = await t.platform.knex('events').whereRaw(`data->>'providerId' = ?`, [provider.id]).select('stream_id', 'type');
+        expect(events).toEqual([{ stream_id: res.body.id, type: 'AppointmentRequested' }]);
+      } finally {
+        await t.platform.knex.raw(`DROP TRIGGER outbox_written ON outbox; DROP FUNCTION outbox_written(); DROP TABLE outbox_written`);
+      }
     });
 
     it('confirms a free booking at once', async () => {
@@ -314,11 +328,14 @@ describe('scheduling service (e2e)', () => {
       const b = (await book(provider.id, '2030-03-05T16:00:00Z')).body;
       const taken = await t.request('POST', `/appointments/${a.id}/reschedule`, { start: '2030-03-05T16:00:00Z', by: 'CLIENT' });
       expect(taken.status).toBe(409);
-      expect((await t.request('GET', `/appointments/${a.id}`)).body.start).toBe('2030-03-05T14:00:00.000Z');
+      // Both appointments as they are after the refusal: the mover kept its slot, the holder its own.
+      const [aAfter, bAfter] = await Promise.all([a.id, b.id].map(async (id) => (await t.request('GET', `/appointments/${id}`)).body));
+      expect(aAfter).toMatchObject({ start: '2030-03-05T14:00:00.000Z', status: 'CONFIRMED', version: a.version });
+      expect(bAfter).toMatchObject({ start: '2030-03-05T16:00:00.000Z', status: 'CONFIRMED', version: b.version });
+      expect((await t.request('GET', `/appointments/${a.id}/events`)).body.items.map((e: { type: string }) => e.type)).toEqual(['AppointmentRequested', 'AppointmentConfirmed']);
       const moved = await t.request('POST', `/appointments/${a.id}/reschedule`, { start: '2030-03-05T15:00:00Z', by: 'CLIENT' });
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ start: '2030-03-05T15:00:00.000Z', status: 'CONFIRMED' });
-      expect(b.status).toBe('CONFIRMED');
       expect((await book(provider.id, '2030-03-05T14:00:00Z')).status).toBe(201);
     });
 
@@ -337,9 +354,22 @@ describe('scheduling service (e2e)', () => {
     });
 
     it('rebuilds the projection from the events into exactly the live table', async () => {
+      // Its own appointments in every state the projection holds: PENDING, CONFIRMED, rescheduled, cancelled.
+      const provider = await createProvider({ price: { amountMinor: 5000, currency: 'EUR' } });
+      const free = await createProvider();
+      const pending = (await book(provider.id, '2030-03-07T14:00:00Z')).body;
+      const confirmed = (await book(free.id, '2030-03-07T14:00:00Z')).body;
+      const moved = (await book(free.id, '2030-03-07T15:00:00Z')).body;
+      const cancelled = (await book(free.id, '2030-03-07T16:00:00Z')).body;
+      expect((await t.request('POST', `/appointments/${moved.id}/reschedule`, { start: '2030-03-07T17:00:00Z', by: 'CLIENT' })).status).toBe(200);
+      expect((await t.request('POST', `/appointments/${cancelled.id}/cancel`, { by: 'PROVIDER' })).status).toBe(200);
+      const ids = [pending.id, confirmed.id, moved.id, cancelled.id];
       const snapshot = async () => (await t.platform.knex('appointments').orderBy('id')).map((r) => ({ ...r }));
       const live = await snapshot();
-      expect(live.length).toBeGreaterThan(5);
+      const mine = Object.fromEntries(live.filter((r) => ids.includes(r.id)).map((r) => [r.id, [r.status, r.version]]));
+      expect(mine).toEqual({ [pending.id]: ['PENDING', 1], [confirmed.id]: ['CONFIRMED', 2], [moved.id]: ['CONFIRMED', 3], [cancelled.id]: ['CANCELLED', 3] });
+      // A projection that lost rows: the rebuild must bring them back from the events alone.
+      await t.platform.knex('appointments').whereIn('id', ids).delete();
       const res = await t.request('POST', '/admin/projections/rebuild');
       expect(res.status).toBe(200);
       expect(await snapshot()).toEqual(live);
