@@ -52,7 +52,7 @@ export function bookingStatement(schema: string, keyed: boolean): string {
  * queued past the pool's acquire timeout (seen in CI: 29 deadlocks, one a second, 30 requests failed).
  * Bookings in different hours, or of other providers, never meet here.
  */
-const SLOT_HOURS_LOCK = `SELECT count(pg_advisory_xact_lock(hashtextextended('booking-hour:' || $1::text || ':' || h, 0))) AS taken
+export const SLOT_HOURS_LOCK = `SELECT count(pg_advisory_xact_lock(hashtextextended('booking-hour:' || $1::text || ':' || h, 0))) AS taken
       FROM generate_series(floor(extract(epoch FROM $3::timestamptz) / 3600)::bigint,
                            floor((extract(epoch FROM $4::timestamptz) - 0.001) / 3600)::bigint) AS h`;
 
