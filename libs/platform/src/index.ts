@@ -13,6 +13,7 @@ export * from './logging/correlation';
 export * from './logging/logger';
 export * from './http/problem';
 export * from './http/validation';
+export * from './http/request-text';
 export * from './http/etag';
 export * from './cache/bounded-lru';
 export * from './changes/change-watch';

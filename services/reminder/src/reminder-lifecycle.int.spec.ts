@@ -257,6 +257,11 @@ describe('reminder service: appointment events → reminders → ReminderDue →
     expect(unknownParam.status).toBe(400);
     const tooLong = await fetch(`${url}/reminders?appointmentId=${'x'.repeat(101)}`);
     expect(tooLong.status).toBe(400);
+    // Text Postgres cannot store is refused before any query: NUL, and a lone surrogate (as its CESU bytes).
+    for (const bad of ['a%00b', 'a%ED%A0%80']) {
+      const refused = await fetch(`${url}/reminders?appointmentId=${bad}`);
+      expect({ bad, status: refused.status, body: await refused.json() }).toMatchObject({ bad, status: 400, body: { code: 'VALIDATION_FAILED', errors: [{ path: 'query.appointmentId' }] } });
+    }
     const unknown = await fetch(`${url}/reminders?appointmentId=nobody`);
     expect(unknown.status).toBe(200);
     expect(await unknown.json()).toEqual({ appointmentId: 'nobody', reminders: [] });

@@ -10,6 +10,7 @@ import { NestPinoLogger } from '../logging/logger';
 import { Platform } from '../platform';
 import { problem, ProblemError, ProblemFilter } from './problem';
 import { installRequestContext } from './request-context';
+import { decodeJsonBody, installTextCheck, parseQueryString, refuseContentEncoding } from './request-text';
 
 export type HttpSettings = Pick<BaseConfig, 'HTTP_HOST' | 'HTTP_BODY_LIMIT'> & { port: number };
 
@@ -68,32 +69,46 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
   const adapter = new FastifyAdapter({
     bodyLimit: bodyLimitBytes(settings.HTTP_BODY_LIMIT),
     // Ids in paths are checked by the handlers (400 INVALID_ID), however long.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048, querystringParser: parseQueryString },
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
     logger: false,
   });
   const fastify = adapter.getInstance();
   // JSON is parsed by Fastify's own parser (refuses __proto__ and constructor.prototype) and must be an
-  // object or an array; an empty JSON body is no body. Any other body is read within the limit and
+  // object or an array, sent as UTF-8 without a Content-Encoding; an empty JSON body is no body. Any other body is read within the limit and
   // dropped, so that the handler's own checks answer (the gateway's is 415, after authentication).
   const json = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, raw, done) => {
+    let body: string;
+    try {
+      body = decodeJsonBody(request.headers['content-type'], request.headers['content-encoding'], raw as Buffer);
+    } catch (error) {
+      return done(error as Error, undefined);
+    }
     if (body === '') return done(null, undefined);
-    json(request, body as string, (error, value) => {
+    json(request, body, (error, value) => {
       // Strict, as before: a body is an object or an array; `null`, `"text"` or `1` is refused (a `null`
       // read as "no body" would turn a malformed cancel into a cancel).
       if (error || typeof value !== 'object' || value === null) done(new ProblemError(400, 'MALFORMED_JSON', 'The request body is not valid JSON: an object or an array.'), undefined);
       else done(null, value);
     });
   });
-  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
+    try {
+      refuseContentEncoding(request.headers['content-encoding']);
+      done(null, undefined);
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module as Type, adapter, { bufferLogs: true, bodyParser: false });
   const platform = app.get(Platform);
   app.useLogger(new NestPinoLogger(platform.logger));
   // Every answer (refused bodies and unknown routes included) carries the correlation id.
   installRequestContext(fastify, platform.logger);
+  installTextCheck(fastify);
   app.useGlobalFilters(new ProblemFilter(platform.logger));
   app.enableShutdownHooks();
   return app;

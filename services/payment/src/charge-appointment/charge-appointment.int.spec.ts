@@ -235,6 +235,8 @@ describe('charging an appointment (payment service, real Kafka and Postgres)', (
       ['two appointmentIds', '/payments?appointmentId=a&appointmentId=b'],
       ['an unknown parameter', '/payments?appointmentId=a&status=SUCCEEDED'],
       ['an over-long appointmentId', `/payments?appointmentId=${'x'.repeat(101)}`],
+      ['a NUL in the appointmentId', '/payments?appointmentId=a%00b'],
+      ['a lone surrogate in the appointmentId', '/payments?appointmentId=a%ED%A0%80'],
     ])('answers 400 problem+json for %s', async (_, path) => {
       const { status, body } = await harness.get(path);
       expect(status).toBe(400);
