@@ -1,4 +1,4 @@
-export * from './config/config';
+export * from './config/index';
 export * from './database/database';
 export * from './database/query';
 export * from './database/pg-listener';

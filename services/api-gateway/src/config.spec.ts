@@ -41,8 +41,9 @@ describe('loadApiGatewayConfig', () => {
   });
 
   it('refuses the public dev secret, short secrets and broken PEM keys in production', () => {
-    expect(problemsOf({ ...production, JWT_SECRET: DEV_JWT_SECRET }).join('\n')).toMatch(/public development secret/);
-    expect(problemsOf({ ...production, JWT_SECRET: 'short' }).join('\n')).toMatch(/JWT_SECRET.*at least 32/);
+    expect(problemsOf({ ...production, JWT_SECRET: DEV_JWT_SECRET }).join('\n')).toMatch(/JWT_SECRET is a value published in this repository/);
+    expect(problemsOf({ NODE_ENV: 'test', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_SECRET: DEV_JWT_SECRET }).join('\n')).toMatch(/public development secret/);
+    expect(problemsOf({ ...production, JWT_SECRET: 'short' })).toEqual(['JWT_SECRET is invalid: must be at least 32 characters']);
     expect(problemsOf({ ...production, JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }).join('\n')).toMatch(/not a PEM public key/);
   });
 

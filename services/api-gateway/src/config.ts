@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { baseConfigShape, ConfigError, flagVariable, loadConfig, portVariable } from '@booking/platform';
+import { baseConfigShape, ConfigError, flagVariable, loadConfig, portVariable, secretVariable } from '@booking/platform/config';
 
 /**
  * The signing secret `npm start` uses when nothing is configured (NODE_ENV=development only), so the
@@ -34,7 +34,7 @@ export const gatewayConfigShape = {
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   /** HS256/384/512 shared secret. */
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_SECRET: secretVariable(32),
   /** PEM public key (RSA, EC or Ed25519); `\n` escapes are accepted so it fits in one variable. */
   JWT_PUBLIC_KEY: optionalText,
   JWT_JWKS_URL: z.string().url().optional(),

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { ConfigError, Platform } from '@booking/platform';
+import { ConfigError } from '@booking/platform/config';
 import { loadApiGatewayConfig } from './config';
-import { createGatewayApp } from './gateway-app';
 
 async function main(): Promise<void> {
   const config = loadApiGatewayConfig();
+  // Loaded once the configuration is accepted, so that a refused one fails at once.
+  const [{ Platform }, { createGatewayApp }] = await Promise.all([import('@booking/platform'), import('./gateway-app')]);
   const app = await createGatewayApp(config);
   await app.listen(config.PORT, config.HTTP_HOST);
   const url = `http://${config.HTTP_HOST}:${config.PORT}`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, ConfigError, flagVariable as flag, loadConfig, portVariable } from '@booking/platform';
+import { baseConfigShape, ConfigError, flagVariable as flag, loadConfig, portVariable, secretVariable } from '@booking/platform/config';
 
 const milliseconds = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -20,7 +20,8 @@ export const notificationConfigShape = {
   MAIL_FROM: mailbox.default('Booking <no-reply@booking.local>'),
   /** Required in production; the development defaults only let the service start without an account. */
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID (AC + 32 hex digits)').optional(),
-  TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+  /** Twilio's auth tokens are 32 hex digits. */
+  TWILIO_AUTH_TOKEN: secretVariable(32),
   /** The sending number (E.164) or a Messaging Service SID (MG…). */
   TWILIO_FROM: z.string().regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number or a Messaging Service SID').optional(),
   /** Where the twilio SDK sends its REST calls: the real API, or a local endpoint speaking its shape. */
@@ -30,7 +31,7 @@ export const notificationConfigShape = {
     .refine((v) => /^https?:\/\/[^/]+\/?$/.test(v), 'must be an http(s) origin without a path')
     .default('https://api.twilio.com'),
   /** Key of the HMAC-SHA256 signature on push webhooks (X-Booking-Signature). */
-  PUSH_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  PUSH_SIGNING_SECRET: secretVariable(32),
   /** Plain-http push endpoints are for local development and tests only. */
   PUSH_ALLOW_HTTP: flag(false),
   /** One call to one provider (SMTP, Twilio, push endpoint); kept below the Kafka session (see loadNotificationConfig). */

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { ConfigError, runService } from '@booking/platform';
-import { AppModule } from './app.module';
+import { ConfigError } from '@booking/platform/config';
 import { loadNotificationConfig } from './config';
 
 async function main(): Promise<void> {
   const config = loadNotificationConfig();
+  // Loaded once the configuration is accepted, so that a refused one fails at once.
+  const [{ runService }, { AppModule }] = await Promise.all([import('@booking/platform'), import('./app.module')]);
   await runService(AppModule.forRoot(config), { ...config, port: config.PORT });
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
@@ -22,8 +23,8 @@ const unfold = (ics: string | undefined) => (ics ?? '').replace(/\r\n /g, '');
 describe('notification service through the broker', () => {
   const env = new TestEnvironment();
   const accountSid = `AC${'7'.repeat(32)}`;
-  const authToken = 'e2e-auth-token';
-  const pushSecret = 'e2e-push-signing-secret';
+  const authToken = randomBytes(16).toString('hex');
+  const pushSecret = randomBytes(24).toString('base64url');
   const smtp = new SmtpTestServer();
   const twilioApi = new TwilioApiServer(accountSid, authToken);
   const pushReceiver = new PushReceiver(pushSecret);

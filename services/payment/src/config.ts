@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, ConfigError, loadConfig, portVariable } from '@booking/platform';
+import { baseConfigShape, ConfigError, loadConfig, portVariable } from '@booking/platform/config';
 
 const milliseconds = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, loadConfig, portVariable } from '@booking/platform';
+import { baseConfigShape, loadConfig, portVariable } from '@booking/platform/config';
 
 /** Thirty days: a reminder further ahead than that is a configuration mistake, not a reminder. */
 const MAX_OFFSET_MINUTES = 43200;

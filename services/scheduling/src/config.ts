@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, flagVariable, loadConfig, portVariable } from '@booking/platform';
+import { baseConfigShape, flagVariable, loadConfig, portVariable } from '@booking/platform/config';
 
 export const schedulingConfigShape = {
   ...baseConfigShape,

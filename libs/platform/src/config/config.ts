@@ -1,4 +1,5 @@
-import { z, ZodError, ZodRawShape } from 'zod';
+import { z, ZodRawShape } from 'zod';
+import { isPublishedSecret, isSecretVariable, readFileVariables, redactUrlPassword, urlPassword } from './secrets';
 
 export class ConfigError extends Error {
   constructor(
@@ -55,7 +56,10 @@ export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
 
 /**
  * Reads and validates the environment once, at start-up. Every bad or missing variable is named in
- * one error, so an operator fixes them all in one go.
+ * one error, so an operator fixes them all in one go. Any variable can be given as a file instead
+ * (`<NAME>_FILE`, the Docker and Kubernetes secrets convention). Errors never print a secret
+ * (`secretVariable`) nor the password of a URL. In production, a secret or URL password that is
+ * published in this repository (PUBLISHED_SECRETS) is refused.
  */
 export function loadConfig<S extends ZodRawShape>(
   service: string,
@@ -63,26 +67,42 @@ export function loadConfig<S extends ZodRawShape>(
   env: NodeJS.ProcessEnv = process.env,
 ): z.infer<z.ZodObject<S>> {
   const schema = z.object(shape);
+  const names = Object.keys(shape);
+  const files = readFileVariables(names, env);
   const input: Record<string, string | undefined> = {};
-  for (const key of Object.keys(shape)) {
-    const value = env[key];
+  for (const key of names) {
+    const value = files.values[key] ?? env[key];
     input[key] = value === '' ? undefined : value;
   }
-  try {
-    return schema.parse(input);
-  } catch (error) {
-    if (error instanceof ZodError) {
-      throw new ConfigError(
-        service,
-        error.issues.map((issue) => {
-          const name = issue.path.join('.');
-          const given = input[name];
-          return given === undefined
-            ? `${name} is missing: ${issue.message}`
-            : `${name}=${JSON.stringify(given)} is invalid: ${issue.message}`;
-        }),
-      );
-    }
-    throw error;
+  const problems = [...files.problems];
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    problems.push(
+      ...parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const given = input[name];
+        if (given === undefined) return `${name} is missing: ${issue.message}`;
+        if (isSecretVariable(shape[name])) return `${name} is invalid: ${issue.message}`;
+        return `${name}=${JSON.stringify(redactUrlPassword(given))} is invalid: ${issue.message}`;
+      }),
+    );
   }
+  if (input.NODE_ENV === 'production') problems.push(...publishedSecretProblems(shape, input));
+  if (problems.length) throw new ConfigError(service, problems);
+  return (parsed as { data: z.infer<z.ZodObject<S>> }).data;
+}
+
+function publishedSecretProblems(shape: ZodRawShape, input: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (isSecretVariable(shape[name]) && isPublishedSecret(value)) {
+      problems.push(`${name} is a value published in this repository (a development default or an example); production needs a secret of its own`);
+    }
+    const password = urlPassword(value);
+    if (password !== undefined && isPublishedSecret(password)) {
+      problems.push(`${name} carries a credential published in this repository (a development default or an example); production needs a secret of its own`);
+    }
+  }
+  return problems;
 }

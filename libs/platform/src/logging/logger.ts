@@ -1,20 +1,26 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { Level, Logger } from 'pino';
 import { currentCorrelation } from './correlation';
+import { REDACT_PATHS, REDACTED } from './redaction';
 
-/** Structured JSON logs; every line written inside a correlation context carries its id. */
-export function createLogger(service: string, level: string): Logger {
-  return pino({
+/**
+ * Structured JSON logs; every line written inside a correlation context carries its id, and no line
+ * carries a credential or a contact detail in clear (REDACT_PATHS). `destination` is for tests.
+ */
+export function createLogger(service: string, level: string, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     base: { service },
+    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => {
       const context = currentCorrelation();
       return context ? { correlationId: context.correlationId } : {};
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**
