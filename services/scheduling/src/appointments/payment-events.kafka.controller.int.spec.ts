@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
+import { Client } from 'pg';
 import { dlqTopic, Envelope, TOPICS } from '@booking/contracts';
 import { buildEnvelope, ProblemError } from '@booking/platform';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
@@ -108,6 +109,34 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     await expect(applyAll.mock.results[0].value).resolves.toBeUndefined();
     for (const id of [f, g, h]) expect(await typesOf(id)).toEqual(['AppointmentRequested', 'AppointmentConfirmed']);
     applyAll.mockRestore();
+  });
+
+  it('confirms a PENDING appointment without notifying the availability channel; a cancellation does notify', async () => {
+    const listener = new Client({ connectionString: env.databaseUrl });
+    const heard: string[] = [];
+    await listener.connect();
+    try {
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      await listener.query(`LISTEN ${t.platform.schema}_availability`);
+      // A notification committed after another reaches a listener after it: a marker sent once the
+      // confirmation has committed bounds everything the confirmation could have notified.
+      const heardUpTo = async (marker: string) => {
+        await t.platform.knex.raw(`SELECT pg_notify(?, ?)`, [`${t.platform.schema}_availability`, marker]);
+        await eventually(async () => heard.includes(marker), 20000, `the marker ${marker}`);
+        return heard.splice(0, heard.indexOf(marker) + 1).slice(0, -1);
+      };
+      const id = await pending();
+      expect(await heardUpTo('booked')).toContain(providerId);
+
+      await producer.send({ topic: t.platform.topic(TOPICS.payment), acks: -1, messages: [{ key: id, value: JSON.stringify(outcome('PaymentSucceeded', id)) }] });
+      await eventually(async () => (await statusOf(id)).status === 'CONFIRMED', 30000, 'the confirmation');
+      expect(await heardUpTo('confirmed')).toEqual([]);
+
+      expect((await t.request('POST', `/appointments/${id}/cancel`, { by: 'CLIENT' })).status).toBe(200);
+      expect(await heardUpTo('cancelled')).toEqual([providerId]);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('applies a command that waited for the lock of another writer on top of that writer’s event', async () => {
