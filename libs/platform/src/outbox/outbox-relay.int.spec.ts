@@ -80,6 +80,25 @@ describe('outbox relay (real Kafka and Postgres)', () => {
     await eventually(async () => (await outboxCount()) === 0, 20000, 'outbox drained');
   });
 
+  it('deletes a sent row within the poll interval, without another notification', async () => {
+    // A relay of its own (nothing wakes it but its poll), on a copy of the outbox table in a schema of its own.
+    const pollIntervalMs = 1500;
+    await platform.knex.raw(`CREATE SCHEMA epsilon; CREATE TABLE epsilon.outbox (LIKE delta.outbox INCLUDING ALL)`);
+    const relay = new OutboxRelay(platform.producer, platform.logger, { databaseUrl: env.databaseUrl, schema: 'epsilon', namespace: env.namespace, pollIntervalMs });
+    await relay.start();
+    try {
+      await eventually(async () => relay.isLeader(), 20000, 'the relay to be active');
+      await platform.knex.transaction((trx) => appendToOutbox(trx, 'epsilon', [{ topic, type: 'ThingHappened', aggregateId: 'polled', aggregateVersion: 1, data: {} }]));
+      await arrived('polled');
+      const rows = () => platform.knex.withSchema('epsilon').table('outbox').where({ message_key: 'polled' });
+      // Generous for a loaded machine, yet short of a second interval: a relay that deleted a sent row
+      // only on a later notification, or two rounds later, fails here.
+      await eventually(async () => (await rows()).length === 0, pollIntervalMs + 1400, `the sent row deleted within ${pollIntervalMs} ms`);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('lets one relay of a schema be active; a standby takes over when it stops', async () => {
     const standby = new OutboxRelay(platform.producer, platform.logger, {
       databaseUrl: env.databaseUrl,
