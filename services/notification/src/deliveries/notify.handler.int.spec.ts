@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Knex } from 'knex';
 import pino from 'pino';
 import { Envelope } from '@booking/contracts';
 import { createKnex, migrate, outboxMigrations, prepareDatabase } from '@booking/platform';
-import { TestEnvironment } from '@booking/platform/testing';
+import { eventually, TestEnvironment } from '@booking/platform/testing';
 import { migrations } from '../migrations';
 import { confirmed, reminderDue, tokyoClient } from '../testing/fixtures';
 import { scriptedChannels } from '../testing/scripted-channel';
@@ -138,14 +137,18 @@ describe('NotifyHandler', () => {
   it('leaves a delivery claimed by an attempt that died alone until its lease runs out, then sends it again', async () => {
     const channels = scriptedChannels();
     const event = confirmed({ provider: { timeZone: 'America/New_York' }, client: { timeZone: 'Asia/Tokyo', email: 'crash@example.jp' } });
-    const notify = handler(channels, { leaseMs: 600 });
-    // An instance registered and claimed the delivery, then died before recording the outcome.
+    const notify = handler(channels);
+    // An instance registered and claimed the delivery, then died before recording the outcome. Its
+    // lease is long enough that the first attempt below surely falls inside it on a loaded machine.
     const [row] = await repository.register(event, [{ role: 'CLIENT', channel: 'EMAIL', contact: event.data.client, address: 'crash@example.jp' }]);
-    const dead = await repository.claim(row.id, 600);
+    const dead = await repository.claim(row.id, 3000);
     expect(dead.kind).toBe('claimed');
     await expect(notify.handle(event)).rejects.toThrow('1 held by another attempt');
     expect(channels.EMAIL.sent).toHaveLength(0);
-    await sleep(700);
+    const leaseExpired = async () =>
+      (await knex.withSchema(SCHEMA).table('deliveries').where({ id: row.id }).first(knex.raw('lease_expires_at <= now() AS expired'))).expired === true;
+    expect(await leaseExpired()).toBe(false);
+    await eventually(leaseExpired, 20000, 'the dead claim\'s lease to run out');
     await notify.handle(event);
     expect(channels.EMAIL.to('crash@example.jp')).toHaveLength(1);
     expect((await repository.forEvent(event.eventId))[0]).toMatchObject({ status: 'SENT', attempts: 2 });
