@@ -46,3 +46,39 @@ start_local_kafka() {
 stop_local_kafka() {
   if [ -n "$STARTED_KAFKA" ]; then env -u KAFKA_BROKERS bash "$ROOT/infra/kafka/kafka.sh" stop || true; fi
 }
+
+# Makes sure a Redis answers at 127.0.0.1:6379 (the gateway's rate limits; their tests use the real one):
+# when none does, installs redis-server if it is missing (apt-get) and starts one for this run,
+# without persistence, which stop_local_redis stops.
+STARTED_REDIS=""
+REDIS_DIR="$ROOT/tmp/redis"
+redis_answers() {
+  node -e '
+    const s = require("net").connect(6379, "127.0.0.1");
+    s.setTimeout(2000, () => process.exit(1));
+    s.on("connect", () => s.write("PING\r\n"));
+    s.on("data", (d) => process.exit(String(d).startsWith("+PONG") ? 0 : 1));
+    s.on("error", () => process.exit(1));
+  '
+}
+ensure_redis() {
+  if redis_answers; then return; fi
+  if ! command -v redis-server >/dev/null; then
+    log "installing redis-server (apt-get)"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null \
+      || die "could not install redis-server; start a Redis on 127.0.0.1:6379"
+  fi
+  mkdir -p "$REDIS_DIR"
+  log "starting Redis on 127.0.0.1:6379"
+  redis-server --port 6379 --bind 127.0.0.1 --daemonize yes --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" \
+    --logfile "$REDIS_DIR/redis.log" --save "" --appendonly no || die "redis-server did not start (see $REDIS_DIR/redis.log)"
+  STARTED_REDIS=1
+  for _ in $(seq 50); do redis_answers && return; sleep 0.2; done
+  die "Redis did not answer within 10 s (see $REDIS_DIR/redis.log)"
+}
+
+# Stops the Redis ensure_redis started, if it started one.
+stop_local_redis() {
+  if [ -n "$STARTED_REDIS" ] && [ -f "$REDIS_DIR/redis.pid" ]; then kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true; fi
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test (unit, integration, e2e) against a real Kafka broker and the real Postgres.
+# Runs every test (unit, integration, e2e) against a real Kafka broker, the real Postgres and Redis.
 # Installs what is missing, starts Kafka once for the run (unless KAFKA_BROKERS points at a cluster)
 # and stops what it started. Extra arguments go to jest.
 set -euo pipefail
@@ -11,8 +11,10 @@ ensure_node_modules
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/booking_test}"
 ensure_postgres "$DATABASE_URL"
 
+ensure_redis
+trap stop_local_redis EXIT
 start_local_kafka 19192 kafka-test
-trap stop_local_kafka EXIT
+trap 'stop_local_kafka; stop_local_redis' EXIT
 
 log "type-checking"
 npx tsc -p tsconfig.json
