@@ -26,12 +26,13 @@ export type RequestAppointment = {
   readonly at: IsoDateTime;
 };
 
-/** A payment for this appointment succeeded. */
+/** A payment for this appointment succeeded: of exactly its price, or it is refused (INVALID_COMMAND). */
 export type ConfirmAppointment = {
   readonly type: 'ConfirmAppointment';
   readonly appointmentId: string;
   readonly paymentId: string;
   readonly amountMinor: number;
+  readonly currency: string;
   readonly at: IsoDateTime;
 };
 

@@ -168,6 +168,17 @@ describe('ConfirmAppointment', () => {
     given(stream).when(confirm()).thenNothingHappened();
   });
 
+  it.each([
+    ['PENDING', 'an amount other than the price', { amountMinor: 1 }, 'amountMinor 1'],
+    ['PENDING', 'another currency', { currency: 'JPY' }, 'currency JPY'],
+    ['CONFIRMED', 'a second payment of another amount (no refund in its name)', { paymentId: 'pay-2', amountMinor: PRICE.amountMinor + 1 }, 'amountMinor'],
+    ['CANCELLED', 'a late payment in another currency (no refund in its name)', { currency: 'USD' }, 'currency USD'],
+  ] as const)('%s: a payment of %s → INVALID_COMMAND, nothing happens', (status, _what, overrides, problem) => {
+    given(STREAMS[status])
+      .when(confirm({ ...overrides, at: shift(HOLD_EXPIRES_AT, { minutes: 1 }) }))
+      .thenThrows(InvalidCommandError, (e) => e.problems.some((p) => p.startsWith(problem)));
+  });
+
   it.each(['COMPLETED', 'NO_SHOW'] as const)('%s → ILLEGAL_TRANSITION', (status) => {
     given(STREAMS[status])
       .when(confirm())

@@ -125,6 +125,14 @@ function requestAppointment(command: RequestAppointment, state: AppointmentState
 }
 
 function confirmAppointment(command: ConfirmAppointment, state: ExistingAppointment): AppointmentEvent[] {
+  // Payment charges exactly the price the appointment was requested at (its AppointmentRequested), so
+  // an outcome of another amount or currency is not the payment this appointment asked for: it may
+  // neither confirm it nor be refunded in its name.
+  const mismatch = [
+    ...(command.amountMinor === state.price.amountMinor ? [] : [`amountMinor ${command.amountMinor} is not the price ${state.price.amountMinor}`]),
+    ...(command.currency === state.price.currency ? [] : [`currency ${command.currency} is not the price's ${state.price.currency}`]),
+  ];
+  if (mismatch.length > 0) throw new InvalidCommandError(state.status, command.type, mismatch);
   switch (state.status) {
     case 'PENDING':
       return [
@@ -373,6 +381,7 @@ function validateConfirm(c: ConfirmAppointment): string[] {
   return [
     ...(nonEmpty(c.paymentId) ? [] : ['paymentId is required']),
     ...(isCount(c.amountMinor) ? [] : ['amountMinor must be an integer >= 0']),
+    ...(CURRENCY.test(String(c.currency)) ? [] : ['currency must be an ISO 4217 code']),
   ];
 }
 

@@ -110,8 +110,15 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .record({ paymentId: paymentIdArb, amount: fc.option(fc.integer({ min: 0, max: 60_000 })), at: timeArb })
-      .map((c): Step => (s, req) => ({ type: 'ConfirmAppointment', appointmentId: ID, paymentId: c.paymentId, amountMinor: c.amount ?? req.price.amountMinor, at: resolve(c.at, s) })),
+      .record({ paymentId: paymentIdArb, amount: fc.option(fc.integer({ min: 0, max: 60_000 })), currency: fc.option(fc.constantFrom('USD', 'JPY')), at: timeArb })
+      .map((c): Step => (s, req) => ({
+        type: 'ConfirmAppointment',
+        appointmentId: ID,
+        paymentId: c.paymentId,
+        amountMinor: c.amount ?? req.price.amountMinor,
+        currency: c.currency ?? req.price.currency,
+        at: resolve(c.at, s),
+      })),
   },
   {
     weight: 4,

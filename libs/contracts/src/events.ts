@@ -80,8 +80,10 @@ export const eventDataSchemas = {
   LatePaymentRefundRequested: z
     .object({ appointmentId: id, paymentId: id, ...money, reason: z.string().max(100) })
     .passthrough(),
-  PaymentSucceeded: z.object({ appointmentId: id, paymentId: id, ...money }).passthrough(),
-  PaymentFailed: z.object({ appointmentId: id, paymentId: id, reason: z.string().max(200) }).passthrough(),
+  // requestEventId: the AppointmentRequested this payment answers, so the appointment can tell its own
+  // payment's outcome from any other.
+  PaymentSucceeded: z.object({ appointmentId: id, paymentId: id, requestEventId: z.string().uuid(), ...money }).passthrough(),
+  PaymentFailed: z.object({ appointmentId: id, paymentId: id, requestEventId: z.string().uuid(), reason: z.string().max(200) }).passthrough(),
   RefundIssued: z.object({ appointmentId: id, paymentId: id, refundId: id, ...money }).passthrough(),
   CreditIssued: z.object({ appointmentId: id, paymentId: id, creditId: id, ...money }).passthrough(),
   ReminderDue: z

@@ -102,6 +102,7 @@ export const confirm = (overrides: Partial<ConfirmAppointment> = {}): ConfirmApp
   appointmentId: APPOINTMENT_ID,
   paymentId: 'pay-1',
   amountMinor: PRICE.amountMinor,
+  currency: PRICE.currency,
   at: shift(BOOKED_AT, { minutes: 2 }),
   ...overrides,
 });

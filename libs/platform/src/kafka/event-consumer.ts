@@ -1,9 +1,20 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
 import { Envelope, dlqTopic } from '@booking/contracts';
 import { withCorrelation } from '../logging/correlation';
 import { PermanentEventError } from './errors';
 import { decodeEnvelope, EnvelopeDecodeError } from './codec';
+
+/**
+ * Messages sent to a dead-letter topic, by source topic, consumer group and event type (`undecodable`
+ * when the message was not an envelope), in prom-client's default registry: one per process.
+ */
+export const deadLetteredMessages = new Counter({
+  name: 'booking_kafka_dead_lettered_messages_total',
+  help: 'Messages a consumer gave up on and sent to <topic>.dlq',
+  labelNames: ['topic', 'group', 'type'] as const,
+});
 
 export type EventContext = {
   topic: string;
@@ -285,7 +296,7 @@ export class EventConsumer {
   private async process(topic: string, partition: number, item: Item, heartbeat: () => Promise<void>) {
     const { message, event } = item;
     if (!event) {
-      await this.deadLetter(topic, partition, message, item.decodeError ?? new EnvelopeDecodeError('undecodable message'));
+      await this.deadLetter(topic, partition, message, item.decodeError ?? new EnvelopeDecodeError('undecodable message'), 0, 'undecodable');
       return;
     }
     const handler = this.options.handlers[event.type];
@@ -303,7 +314,7 @@ export class EventConsumer {
         const permanent = error instanceof PermanentEventError;
         if (permanent || attempt >= maxAttempts || !this.running) {
           if (!this.running && !permanent) throw error; // shutting down: leave it uncommitted for the next owner
-          await this.deadLetter(topic, partition, message, error as Error, attempt);
+          await this.deadLetter(topic, partition, message, error as Error, attempt, event.type);
           return;
         }
         const backoff = Math.min(max, initial * 2 ** (attempt - 1));
@@ -317,9 +328,9 @@ export class EventConsumer {
     }
   }
 
-  private async deadLetter(topic: string, partition: number, message: KafkaMessage, error: Error, attempts = 0) {
+  private async deadLetter(topic: string, partition: number, message: KafkaMessage, error: Error, attempts: number, type: string) {
     this.logger.error(
-      { err: error, topic, partition, offset: message.offset, attempts, decode: error instanceof EnvelopeDecodeError },
+      { err: error, topic, partition, offset: message.offset, attempts, type, decode: error instanceof EnvelopeDecodeError },
       'message dead-lettered',
     );
     const headers: IHeaders = {
@@ -336,6 +347,7 @@ export class EventConsumer {
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers }],
     });
+    deadLetteredMessages.inc({ topic, group: this.options.groupId, type });
   }
 
   /**

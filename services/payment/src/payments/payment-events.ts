@@ -18,6 +18,7 @@ export function paymentSucceeded(payment: Payment): OutgoingEvent {
   const data: Data<'PaymentSucceeded'> & { providerRef: string | null } = {
     appointmentId: payment.appointmentId,
     paymentId: payment.id,
+    requestEventId: payment.requestEventId,
     amountMinor: payment.amountMinor,
     currency: payment.currency,
     providerRef: payment.providerRef,
@@ -29,6 +30,7 @@ export function paymentFailed(payment: Payment): OutgoingEvent {
   const data: Data<'PaymentFailed'> & { amountMinor: number; currency: string; providerRef: string | null } = {
     appointmentId: payment.appointmentId,
     paymentId: payment.id,
+    requestEventId: payment.requestEventId,
     reason: payment.failureReason ?? 'unknown',
     amountMinor: payment.amountMinor,
     currency: payment.currency,

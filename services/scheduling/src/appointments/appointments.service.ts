@@ -41,8 +41,12 @@ export type BookResult = { status: number; body: AppointmentResponse; replayed: 
 
 type LiveState = Exclude<AppointmentState, { status: 'NONE' }>;
 
-/** One command of a batch (see executeMany): the events it causes carry `correlation` (default: the caller's, or a fresh one). */
-export type BatchCommand = { appointmentId: string; command: (at: string) => AppointmentCommand; correlation?: CorrelationContext };
+/**
+ * One command of a batch (see executeMany): the events it causes carry `correlation` (default: the
+ * caller's, or a fresh one). `answers`: the id of the AppointmentRequested event the command answers
+ * (a payment outcome names the request it was charged for); any other request's answer is refused.
+ */
+export type BatchCommand = { appointmentId: string; command: (at: string) => AppointmentCommand; correlation?: CorrelationContext; answers?: string };
 
 /**
  * Appointment commands. Each runs in one transaction: lock the appointment, fold its stream, let the
@@ -214,15 +218,15 @@ export class AppointmentsService {
       const ids = items.map((item) => uuidParam(item.appointmentId, 'appointmentId'));
       if (new Set(ids).size !== ids.length) throw new Error('executeMany needs distinct appointments');
       const schema = this.platform.schema;
-      const { rows } = await query<{ id: string; locked_version: number; data: AppointmentEvent | null }>(trx, {
-        name: `${schema}.lock-streams.v1`,
-        text: `SELECT a.id::text, a.version AS locked_version, e.data FROM ${schema}.appointments a LEFT JOIN ${schema}.events e ON e.stream_id = a.id
+      const { rows } = await query<{ id: string; locked_version: number; event_id: string | null; data: AppointmentEvent | null }>(trx, {
+        name: `${schema}.lock-streams.v2`,
+        text: `SELECT a.id::text, a.version AS locked_version, e.event_id::text, e.data FROM ${schema}.appointments a LEFT JOIN ${schema}.events e ON e.stream_id = a.id
                 WHERE a.id = ANY($1::uuid[]) ORDER BY a.id, e.version FOR UPDATE OF a`,
         values: [ids],
       });
-      const streams = new Map<string, { lockedVersion: number; events: AppointmentEvent[] }>();
+      const streams = new Map<string, { lockedVersion: number; requestEventId: string | null; events: AppointmentEvent[] }>();
       for (const row of rows) {
-        const stream = streams.get(row.id) ?? { lockedVersion: Number(row.locked_version), events: [] };
+        const stream = streams.get(row.id) ?? { lockedVersion: Number(row.locked_version), requestEventId: row.event_id, events: [] };
         if (row.data) stream.events.push(row.data);
         streams.set(row.id, stream);
       }
@@ -236,6 +240,13 @@ export class AppointmentsService {
       for (const [index, item] of items.entries()) {
         const id = ids[index];
         const stream = streams.get(id);
+        if (stream && item.answers !== undefined && item.answers.toLowerCase() !== stream.requestEventId) {
+          throw new ProblemError(
+            422,
+            'NOT_THIS_APPOINTMENTS_REQUEST',
+            `appointment ${id} was requested by event ${stream.requestEventId}; this answers ${item.answers}`,
+          );
+        }
         // If the lock waited for another writer of this appointment, the events were read before that
         // writer committed, but the locked row is its newest version: read that stream again (rare).
         const state = !stream

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { dlqTopic, Envelope, TOPICS } from '@booking/contracts';
-import { buildEnvelope, ProblemError } from '@booking/platform';
+import { buildEnvelope, deadLetteredMessages, ProblemError } from '@booking/platform';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
 import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from '../testing/scheduling-app';
 import { AppointmentsService } from './appointments.service';
@@ -47,19 +47,28 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     const res = await t.request('POST', '/appointments', { providerId, clientId: 'c', start: at, client: { timeZone: 'UTC' } });
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('PENDING');
+    const history = await t.request('GET', `/appointments/${res.body.id}/events`);
+    requests.set(res.body.id, history.body.items[0].eventId);
     return res.body.id;
   }
 
-  const outcome = (type: 'PaymentSucceeded' | 'PaymentFailed', appointmentId: string): Envelope =>
+  /** Each appointment's AppointmentRequested event id: what payment's outcomes answer. */
+  const requests = new Map<string, string>();
+
+  /** The outcome payment would produce for the appointment's request; `data` overrides any of it. */
+  const outcome = (type: 'PaymentSucceeded' | 'PaymentFailed', appointmentId: string, data: Record<string, unknown> = {}): Envelope =>
     buildEnvelope({
       topic: TOPICS.payment,
       type,
       aggregateId: appointmentId,
       aggregateVersion: 1,
-      data:
-        type === 'PaymentSucceeded'
-          ? { appointmentId, paymentId: randomUUID(), amountMinor: PRICE, currency: 'USD' }
-          : { appointmentId, paymentId: randomUUID(), reason: 'card_declined' },
+      data: {
+        appointmentId,
+        paymentId: randomUUID(),
+        requestEventId: requests.get(appointmentId) ?? randomUUID(),
+        ...(type === 'PaymentSucceeded' ? { amountMinor: PRICE, currency: 'USD' } : { reason: 'card_declined' }),
+        ...data,
+      },
     });
 
   /** While the service is stopped, so that its first fetch gets them as one batch. */
@@ -145,7 +154,7 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     const first = await t.platform.knex.transaction();
     let second: Promise<unknown> | undefined;
     try {
-      await appointments.execute(id, (at) => ({ type: 'ConfirmAppointment', appointmentId: id, paymentId: 'pay-1', amountMinor: PRICE, at }), first);
+      await appointments.execute(id, (at) => ({ type: 'ConfirmAppointment', appointmentId: id, paymentId: 'pay-1', amountMinor: PRICE, currency: 'USD', at }), first);
       // This one reads the stream before the confirmation commits and waits for the row lock.
       second = appointments.execute(id, (at) => ({ type: 'CancelAppointment', appointmentId: id, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }));
       await lockWaited('the second command to wait for the lock');
@@ -161,7 +170,7 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
   it('executeMany: one lock-and-read and one write for several appointments, each event with its own correlation, a locked one applied on top of its writer', async () => {
     const [a, b, c] = [await pending(), await pending(), await pending()];
     const appointments = t.app.get(AppointmentsService);
-    const confirm = (id: string, paymentId: string) => (at: string) => ({ type: 'ConfirmAppointment' as const, appointmentId: id, paymentId, amountMinor: PRICE, at });
+    const confirm = (id: string, paymentId: string) => (at: string) => ({ type: 'ConfirmAppointment' as const, appointmentId: id, paymentId, amountMinor: PRICE, currency: 'USD', at });
     // Another writer confirms c and holds its lock; the batch cancels c on top of that confirmation.
     const other = await t.platform.knex.transaction();
     const batchTrx = await t.platform.knex.transaction();
@@ -213,7 +222,7 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     const appointments = t.app.get(AppointmentsService);
     // The transaction rolls back when executeMany throws.
     const run = t.platform.knex.transaction((trx) => appointments.executeMany(trx, [
-      { appointmentId: a, command: (at) => ({ type: 'ConfirmAppointment', appointmentId: a, paymentId: 'p', amountMinor: PRICE, at }), correlation: { correlationId: 'x' } },
+      { appointmentId: a, command: (at) => ({ type: 'ConfirmAppointment', appointmentId: a, paymentId: 'p', amountMinor: PRICE, currency: 'USD', at }), correlation: { correlationId: 'x' } },
       // b is PENDING: completing it is not a transition the lifecycle allows.
       { appointmentId: b, command: (at) => ({ type: 'CompleteAppointment', appointmentId: b, at }), correlation: { correlationId: 'y' } },
     ]));
@@ -222,6 +231,40 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     expect((error as ProblemError).getStatus()).toBe(409);
     expect(await statusOf(a)).toMatchObject({ status: 'PENDING', version: 1 });
     expect(await statusOf(b)).toMatchObject({ status: 'PENDING', version: 1 });
+  });
+
+  it('dead-letters forged and mismatched outcomes with their reason, counts them, and leaves the appointment waiting for its real one', async () => {
+    const [target, other] = [await pending(), await pending()];
+    const counted = async () => (await deadLetteredMessages.get()).values.filter((v) => String(v.labels.topic).endsWith(TOPICS.payment)).reduce((sum, v) => sum + v.value, 0);
+    const before = await counted();
+    const forged: [string, Envelope][] = [
+      // The issue's example: 1 JPY from an unknown payment, keyed by the appointment.
+      ['amountMinor 1 is not the price 5000', outcome('PaymentSucceeded', target, { amountMinor: 1, currency: 'JPY' })],
+      ['amountMinor 4999 is not the price 5000', outcome('PaymentSucceeded', target, { amountMinor: PRICE - 1 })],
+      ['currency EUR is not the price', outcome('PaymentSucceeded', target, { currency: 'EUR' })],
+      // Right amount, but the outcome of another appointment's request (a copied or misrouted event).
+      [`this answers ${requests.get(other)}`, outcome('PaymentSucceeded', target, { requestEventId: requests.get(other) })],
+      // A failure that answers no request of this appointment may not cancel it.
+      ['this answers', outcome('PaymentFailed', target, { requestEventId: randomUUID() })],
+    ];
+    for (const [, event] of forged) {
+      await producer.send({ topic: t.platform.topic(TOPICS.payment), acks: -1, messages: [{ key: event.aggregateId, value: JSON.stringify(event) }] });
+    }
+    const dead = await deadLetters(forged.length, (key) => key === target);
+    const reasons = dead.map((d) => d.headers['dlq-reason']);
+    for (const [reason] of forged) expect(reasons.some((r) => r.includes(reason))).toBe(true);
+    // Refused on the first attempt: retrying a contradiction cannot help.
+    expect(dead.every((d) => d.headers['dlq-attempts'] === '1')).toBe(true);
+    expect(await counted()).toBeGreaterThanOrEqual(before + forged.length);
+    expect(await statusOf(target)).toMatchObject({ status: 'PENDING', version: 1, paidMinor: 0, paymentId: null });
+    expect(await typesOf(target)).toEqual(['AppointmentRequested']);
+
+    // The genuine outcome still confirms it, with its own payment.
+    const genuine = outcome('PaymentSucceeded', target);
+    await producer.send({ topic: t.platform.topic(TOPICS.payment), acks: -1, messages: [{ key: genuine.aggregateId, value: JSON.stringify(genuine) }] });
+    await eventually(async () => (await statusOf(target)).status === 'CONFIRMED', 20000, 'the genuine outcome applied');
+    expect(await statusOf(target)).toMatchObject({ status: 'CONFIRMED', paidMinor: PRICE, paymentId: genuine.data.paymentId });
+    expect(await statusOf(other)).toMatchObject({ status: 'PENDING', version: 1 });
   });
 
   it('dead-letters at once an outcome whose appointment id is not a UUID, without retrying it', async () => {

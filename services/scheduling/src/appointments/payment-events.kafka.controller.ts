@@ -6,15 +6,15 @@ import { AppointmentsService } from './appointments.service';
 
 const INBOX_CONSUMER = 'scheduling.payment-outcomes';
 
-type Outcome = { appointmentId: string; command: (at: string) => AppointmentCommand };
-
+type Outcome = { appointmentId: string; answers: string; command: (at: string) => AppointmentCommand };
 
 /** PaymentSucceeded → confirm (or a refund request if the hold already expired). */
 function confirmation(event: Envelope): Outcome {
   const data = event.data as EventData<'PaymentSucceeded'>;
   return {
     appointmentId: data.appointmentId,
-    command: (at) => ({ type: 'ConfirmAppointment', appointmentId: data.appointmentId, paymentId: data.paymentId, amountMinor: data.amountMinor, at }),
+    answers: data.requestEventId,
+    command: (at) => ({ type: 'ConfirmAppointment', appointmentId: data.appointmentId, paymentId: data.paymentId, amountMinor: data.amountMinor, currency: data.currency, at }),
   };
 }
 
@@ -23,6 +23,7 @@ function failure(event: Envelope): Outcome {
   const data = event.data as EventData<'PaymentFailed'>;
   return {
     appointmentId: data.appointmentId,
+    answers: data.requestEventId,
     command: (at) => ({ type: 'FailPayment', appointmentId: data.appointmentId, paymentId: data.paymentId, reason: data.reason, at }),
   };
 }
@@ -31,6 +32,12 @@ function failure(event: Envelope): Outcome {
  * Payment outcomes move appointments: PaymentSucceeded → confirm (or a refund request if the hold
  * already expired), PaymentFailed → cancel with PAYMENT_FAILED. The inbox row, the events and the
  * projection share one transaction, so a redelivered outcome has no second effect.
+ *
+ * An outcome is trusted only as far as it matches what this service knows: it must answer the
+ * appointment's own AppointmentRequested (`requestEventId`), and a success must be of exactly the
+ * appointment's price and currency. Anything else (forged, misrouted, of another amount) is
+ * dead-lettered with the reason, and the appointment keeps waiting for its real outcome or its hold's
+ * expiry.
  *
  * Outcomes arriving together are applied in one transaction of five statements however many there
  * are (begin, inbox claim, lock and read, one write of events, projection rows and outbox, commit): on
