@@ -10,12 +10,14 @@ import { SettableClock } from '../testing/settable-clock';
 import { ReminderDispatcher } from './reminder-dispatcher';
 
 const HOUR = 3_600_000;
+const GATE_LOCK = 271828;
 const client = { timeZone: 'UTC', email: 'ada@example.com' };
 
 /**
  * The race between a worker's claim and a cancellation or reschedule, made deterministic: the real
- * claim transaction is stopped at its hook (locks held, not committed) while the real event handler
- * runs on another connection, and the test moves on only once Postgres shows who waits for whom.
+ * claim, run as production runs it (one statement, its own transaction), is stopped at the end of its
+ * statement (every lock held, nothing committed) while the real event handler runs on another
+ * connection, and the test moves on only once Postgres shows who waits for whom.
  * No background workers run (REMINDER_WORKERS=0) and the relay is stopped, so the outbox shows
  * exactly what each claim dispatched.
  */
@@ -33,6 +35,21 @@ describe('dispatch: cancellation and reschedule racing a worker that holds the r
     knex = app.get(Platform).knex;
     dispatcher = app.get(ReminderDispatcher);
     handler = app.get(AppointmentEventsHandler);
+    // The pause: a statement trigger on the claim's UPDATE of reminders, which fires at the end of the
+    // claim statement (after its CTEs ran, before its commit). Armed by a row of claim_gate, which the
+    // first claim takes (later ones skip it) and then waits for the advisory lock the test holds.
+    await knex.raw(`
+      CREATE TABLE claim_gate (armed boolean PRIMARY KEY);
+      CREATE FUNCTION claim_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF current_query() LIKE '%FOR UPDATE SKIP LOCKED%' THEN
+          DELETE FROM claim_gate WHERE armed IN (SELECT armed FROM claim_gate FOR UPDATE SKIP LOCKED);
+          IF FOUND THEN PERFORM pg_advisory_xact_lock(${GATE_LOCK}); END IF;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER claim_gate AFTER UPDATE ON reminders FOR EACH STATEMENT EXECUTE FUNCTION claim_gate();
+    `);
   });
 
   afterEach(async () => {
@@ -60,6 +77,26 @@ describe('dispatch: cancellation and reschedule racing a worker that holds the r
       const { rows } = await knex.raw('SELECT pg_blocking_pids(?) AS holders', [pid]);
       return (rows[0].holders as number[]).includes(holder);
     }, 10000, `session ${pid} waiting for ${holder}`);
+
+  /**
+   * Runs one real claim (`dispatchDue`, exactly as a worker calls it) and holds it at the end of its
+   * statement until `during` (given the claim's backend pid) is done; returns the claim's result.
+   */
+  async function claimHeldAtEnd(limit: number, during: (claimPid: number) => Promise<void>) {
+    const gate = await knex.transaction();
+    let claiming: ReturnType<ReminderDispatcher['dispatchDue']> | undefined;
+    try {
+      await gate.raw('SELECT pg_advisory_xact_lock(?)', [GATE_LOCK]);
+      await knex('claim_gate').insert({ armed: true });
+      claiming = dispatcher.dispatchDue(limit);
+      const claimPid = await blockedOn('FOR UPDATE SKIP LOCKED');
+      await during(claimPid);
+    } finally {
+      await gate.commit();
+      await knex('claim_gate').delete();
+    }
+    return claiming;
+  }
 
   const reminders = (appointmentId: string) =>
     knex('reminders').where({ appointment_id: appointmentId }).orderBy('fire_at').select('reminder_id', 'status', 'attempts', 'appointment_version');
@@ -91,15 +128,11 @@ describe('dispatch: cancellation and reschedule racing a worker that holds the r
     await busy.raw('SELECT 1 FROM appointments WHERE appointment_id = ? FOR NO KEY UPDATE', [appointmentId]);
     let changing: Promise<void> | undefined;
     try {
-      const result = await dispatcher.dispatchDue(10, {
-        beforeCommit: async (claimed, trx) => {
-          expect(claimed).toEqual([]);
-          const { rows } = await trx.raw('SELECT pg_backend_pid() AS pid');
-          changing = change();
-          const changePid = await blockedOn('INSERT INTO appointments AS a');
-          await busy.rollback();
-          await waitingFor(changePid, rows[0].pid);
-        },
+      const result = await claimHeldAtEnd(10, async (claimPid) => {
+        changing = change();
+        const changePid = await blockedOn('INSERT INTO appointments AS a');
+        await busy.rollback();
+        await waitingFor(changePid, claimPid);
       });
       await changing;
       return result;
@@ -149,13 +182,11 @@ describe('dispatch: cancellation and reschedule racing a worker that holds the r
     clock.set(new Date(start.getTime() - 23 * HOUR));
     let cancelling: Promise<void> | undefined;
 
-    const result = await dispatcher.dispatchDue(10, {
-      beforeCommit: async (claimed) => {
-        expect(claimed.map((c) => c.status)).toEqual(['DISPATCHED']);
-        cancelling = handler.cancel(cancelled({ appointmentId, version: 3, start, client }));
-        // The claim holds the appointment row FOR SHARE; the cancellation cannot even record itself yet.
-        await blockedOn('INSERT INTO appointments AS a');
-      },
+    const result = await claimHeldAtEnd(10, async (claimPid) => {
+      // The claim has decided (its statement ran to the end) and holds the appointment row FOR SHARE:
+      // the cancellation cannot even record itself yet.
+      cancelling = handler.cancel(cancelled({ appointmentId, version: 3, start, client }));
+      await waitingFor(await blockedOn('INSERT INTO appointments AS a'), claimPid);
     });
     await cancelling;
 
@@ -172,11 +203,9 @@ describe('dispatch: cancellation and reschedule racing a worker that holds the r
     let second: Awaited<ReturnType<ReminderDispatcher['dispatchDue']>> | undefined;
     let third: Awaited<ReturnType<ReminderDispatcher['dispatchDue']>> | undefined;
 
-    const first = await dispatcher.dispatchDue(2, {
-      beforeCommit: async () => {
-        second = await dispatcher.dispatchDue(2);
-        third = await dispatcher.dispatchDue(2);
-      },
+    const first = await claimHeldAtEnd(2, async () => {
+      second = await dispatcher.dispatchDue(2);
+      third = await dispatcher.dispatchDue(2);
     });
 
     expect([first.dispatched, second?.dispatched, third?.locked]).toEqual([2, 2, 0]);
