@@ -27,4 +27,12 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    // A replay must be the first answer byte for byte: jsonb reorders keys, so the answer is kept as
+    // the JSON text that was sent. Rows written before keep their jsonb (read when the text is null).
+    name: '0002_idempotency_keys_response_text',
+    up: async (knex) => {
+      await knex.raw(`ALTER TABLE idempotency_keys ADD COLUMN response_text text`);
+    },
+  },
 ];

@@ -159,4 +159,12 @@ export const migrations: Migration[] = [
       await knex.raw(`CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)`);
     },
   },
+  {
+    // A replay must be the first answer byte for byte: jsonb reorders keys, so the answer is kept as
+    // the JSON text that was sent. Rows written before keep their jsonb (read when the text is null).
+    name: '0004_idempotency_keys_response_text',
+    up: async (knex) => {
+      await knex.raw(`ALTER TABLE idempotency_keys ADD COLUMN response_text text, ALTER COLUMN response_body DROP NOT NULL`);
+    },
+  },
 ];

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
 
 export type StoredResponse = { status: number; body: unknown };
+/** A recorded answer: its status and its JSON text exactly as it was sent. */
+export type RecordedResponse = { status: number; text: string };
 
 export type Claim =
   | { outcome: 'claimed'; token: string }
-  | { outcome: 'replay'; response: StoredResponse }
+  | { outcome: 'replay'; response: RecordedResponse }
   | { outcome: 'mismatch' }
   | { outcome: 'in_progress' };
 
@@ -15,6 +17,8 @@ type Row = {
   claim_token: string;
   expired: boolean;
   response_status: number | null;
+  /** The answer's text; null only on rows recorded before the text was kept. */
+  response_text: string | null;
   response_body: unknown;
 };
 
@@ -33,7 +37,7 @@ export class IdempotencyRepository {
       );
       if (inserted.rows.length) return { outcome: 'claimed', token };
       const { rows } = await this.knex.raw<{ rows: Row[] }>(
-        `SELECT request_hash, state, claim_token, locked_until < now() AS expired, response_status, response_body
+        `SELECT request_hash, state, claim_token, locked_until < now() AS expired, response_status, response_text, response_body
            FROM idempotency_keys WHERE caller = ? AND key = ?`,
         [caller, key],
       );
@@ -41,7 +45,9 @@ export class IdempotencyRepository {
       // Released or swept between our insert and our read: try again.
       if (!row) continue;
       if (row.request_hash !== requestHash) return { outcome: 'mismatch' };
-      if (row.state === 'DONE') return { outcome: 'replay', response: { status: Number(row.response_status), body: row.response_body } };
+      if (row.state === 'DONE') {
+        return { outcome: 'replay', response: { status: Number(row.response_status), text: row.response_text ?? JSON.stringify(row.response_body) } };
+      }
       if (!row.expired) return { outcome: 'in_progress' };
       const taken = await this.knex.raw<{ rows: unknown[] }>(
         `UPDATE idempotency_keys SET claim_token = ?, locked_until = now() + make_interval(secs => ?)
@@ -54,10 +60,10 @@ export class IdempotencyRepository {
   }
 
   /** Records the response; false if the claim was lost (taken over after its lease ran out). */
-  async complete(caller: string, key: string, token: string, response: StoredResponse): Promise<boolean> {
+  async complete(caller: string, key: string, token: string, response: RecordedResponse): Promise<boolean> {
     const updated = await this.knex('idempotency_keys')
       .where({ caller, key, claim_token: token, state: 'IN_PROGRESS' })
-      .update({ state: 'DONE', response_status: response.status, response_body: JSON.stringify(response.body ?? null), locked_until: this.knex.fn.now() });
+      .update({ state: 'DONE', response_status: response.status, response_text: response.text, locked_until: this.knex.fn.now() });
     return updated === 1;
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { problem, ProblemError } from '@booking/platform';
+import { jsonTextOf, rememberJsonText } from '../upstream/verbatim-json';
 import { IdempotencyRepository, StoredResponse } from './idempotency.repository';
 import { requestFingerprint } from './idempotency-key';
 
@@ -33,8 +34,12 @@ export class IdempotentCommands {
         throw new ProblemError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request (method, path or body).');
       case 'in_progress':
         throw new ProblemError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry later.');
-      case 'replay':
-        return { ...claim.response, replayed: true };
+      case 'replay': {
+        // Parsing keeps the recorded key order, and the reply serializer sends the recorded text itself.
+        const body: unknown = JSON.parse(claim.response.text);
+        rememberJsonText(body, Buffer.from(claim.response.text));
+        return { status: claim.response.status, body, replayed: true };
+      }
       case 'claimed':
         break;
       default:
@@ -49,7 +54,9 @@ export class IdempotentCommands {
       );
       throw error;
     }
-    if (!(await this.repository.complete(caller, key, claim.token, response))) {
+    // The text the reply serializer will send: scheduling's own bytes when they are passed on verbatim.
+    const text = jsonTextOf(response.body)?.toString('utf8') ?? JSON.stringify(response.body ?? null);
+    if (!(await this.repository.complete(caller, key, claim.token, { status: response.status, text }))) {
       this.logger.warn({ key }, 'idempotency claim was taken over before this attempt finished; its answer was not stored');
     }
     return { ...response, replayed: false };

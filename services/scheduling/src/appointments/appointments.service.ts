@@ -32,7 +32,7 @@ import { toProblem } from '../shared/errors';
 import { uuidParam } from '../shared/params';
 import { AppointmentRow, appointmentResponse, AppointmentResponse, project, projectionRow, rowFromState } from './appointment.projection';
 import { BookAppointmentRequest, ListAppointmentsQuery } from './appointment.request';
-import { runBookingStatement } from './book-appointment.statement';
+import { runBookingStatement, StoredAnswer } from './book-appointment.statement';
 import { blockedRangeOf, checkSlot, slotBlocked, validateSlot } from './slot-check';
 import { toWireEvent } from './wire-events';
 
@@ -88,7 +88,8 @@ export class AppointmentsService {
         const booking = this.prepareBooking(request, provider);
         const outcome = await runBookingStatement(this.knex, this.platform.schema, {
           ...booking.params,
-          ...(idempotency && { idempotency: { ...idempotency, requestHash, responseBody: booking.body } }),
+          // The service sends the body as JSON.stringify writes it, so this text is the answer's bytes.
+          ...(idempotency && { idempotency: { ...idempotency, requestHash, responseText: JSON.stringify(booking.body) } }),
         });
         if (!outcome.locked) throw idempotencyKeyInUse();
         if (outcome.prior) return replay(outcome.prior, requestHash);
@@ -438,11 +439,16 @@ export class AppointmentsService {
   }
 }
 
-function replay(prior: { request_hash: string; response_status: number; response_body: unknown }, requestHash: string): BookResult {
+/**
+ * The recorded answer again. Parsing the recorded text keeps its key order, and the body has no
+ * integer-like keys (which JavaScript objects would reorder), so it is sent as the same bytes.
+ */
+function replay(prior: StoredAnswer, requestHash: string): BookResult {
   if (prior.request_hash !== requestHash) {
     throw new ProblemError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.');
   }
-  return { status: prior.response_status, body: prior.response_body as AppointmentResponse, replayed: true };
+  const body = prior.response_text === null ? prior.response_body : JSON.parse(prior.response_text);
+  return { status: prior.response_status, body: body as AppointmentResponse, replayed: true };
 }
 
 const idempotencyKeyInUse = () =>

@@ -20,7 +20,8 @@ export type BookingParams = {
   events: { event_id: string; version: number; type: string; data: unknown }[];
   appointment: Record<string, unknown>;
   outbox: { event_id: string; topic: string; message_key: string; event_type: string; payload: unknown }[];
-  idempotency?: { caller: string; key: string; requestHash: string; responseBody: unknown };
+  /** `responseText`: the answer's JSON text, exactly as it is sent. */
+  idempotency?: { caller: string; key: string; requestHash: string; responseText: string };
 };
 
 export type BookingOutcome = {
@@ -29,8 +30,11 @@ export type BookingOutcome = {
   blocked: boolean;
   /** False when another request with the same Idempotency-Key holds it right now. */
   locked: boolean;
-  prior: { request_hash: string; response_status: number; response_body: unknown } | null;
+  prior: StoredAnswer | null;
 };
+
+/** A recorded booking answer: its JSON text as sent (`response_body` only on rows from before the text was kept). */
+export type StoredAnswer = { request_hash: string; response_status: number; response_text: string | null; response_body?: unknown };
 
 const texts = new Map<string, string>();
 
@@ -68,13 +72,13 @@ function buildStatement(schema: string, keyed: boolean): string {
       ? `lock AS (
     SELECT pg_try_advisory_xact_lock(hashtextextended($11::text || E'\\n' || $12::text, 0)) AS locked
   ), prior AS (
-    SELECT request_hash, response_status, response_body FROM ${schema}.idempotency_keys WHERE caller = $11::text AND key = $12::text
+    SELECT request_hash, response_status, response_text, response_body FROM ${schema}.idempotency_keys WHERE caller = $11::text AND key = $12::text
   ), go AS (
     SELECT 1 FROM provider WHERE version = $2::int AND NOT EXISTS (SELECT 1 FROM blocked)
        AND (SELECT locked FROM lock) AND NOT EXISTS (SELECT 1 FROM prior) AND (SELECT taken FROM hours) > 0
   ), remembered AS (
-    INSERT INTO ${schema}.idempotency_keys (caller, key, request_hash, response_status, response_body)
-    SELECT $11::text, $12::text, $13::text, 201, $14::jsonb FROM go
+    INSERT INTO ${schema}.idempotency_keys (caller, key, request_hash, response_status, response_text)
+    SELECT $11::text, $12::text, $13::text, 201, $14::text FROM go
     RETURNING 1
   ), `
       : `go AS (
@@ -116,7 +120,7 @@ export function bookingValues(p: BookingParams): unknown[] {
     JSON.stringify(p.appointment),
     JSON.stringify(p.outbox),
   ];
-  if (p.idempotency) values.push(p.idempotency.caller, p.idempotency.key, p.idempotency.requestHash, JSON.stringify(p.idempotency.responseBody));
+  if (p.idempotency) values.push(p.idempotency.caller, p.idempotency.key, p.idempotency.requestHash, p.idempotency.responseText);
   return values;
 }
 
@@ -127,7 +131,7 @@ export function bookingValues(p: BookingParams): unknown[] {
 export async function runBookingStatement(knex: Knex, schema: string, params: BookingParams): Promise<BookingOutcome> {
   const keyed = params.idempotency !== undefined;
   const { rows } = await query<{ appended: number; provider_version: number | null; blocked: boolean; locked: boolean; prior: BookingOutcome['prior'] }>(knex, {
-    name: keyed ? `${schema}.book-keyed.v2` : `${schema}.book.v2`,
+    name: keyed ? `${schema}.book-keyed.v3` : `${schema}.book.v2`,
     text: bookingStatement(schema, keyed),
     values: bookingValues(params),
   });
