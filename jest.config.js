@@ -14,7 +14,7 @@ const swc = [
 ];
 
 const moduleNameMapper = {
-  '^@booking/platform/testing$': '<rootDir>/libs/platform/src/testing/index.ts',
+  '^@booking/(contracts|platform)/testing$': '<rootDir>/libs/$1/src/testing/index.ts',
   '^@booking/platform/config$': '<rootDir>/libs/platform/src/config/index.ts',
   '^@booking/(contracts|platform|slot-engine|appointment-domain)$': '<rootDir>/libs/$1/src/index.ts',
 };

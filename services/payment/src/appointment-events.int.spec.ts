@@ -30,9 +30,10 @@ describe('appointment events consumer (payment service, real Kafka and Postgres)
     });
   });
 
-  it('dead-letters a valid envelope whose card token is not a string, and goes on', async () => {
+  it('dead-letters an AppointmentRequested whose card token is not a string (its contract says string), and goes on', async () => {
     const id = `appt-${randomUUID()}`;
-    const bad = await harness.publish('AppointmentRequested', appointmentEvents.requested(id, { paymentMethod: 42 }));
+    const envelope = { eventId: randomUUID(), type: 'AppointmentRequested', schemaVersion: 1, occurredAt: new Date().toISOString(), aggregateId: id, aggregateVersion: 1, correlationId: randomUUID(), causationId: null };
+    const bad = await harness.publishRaw(id, JSON.stringify({ ...envelope, data: appointmentEvents.requested(id, { paymentMethod: 42 }) }));
     const other = `appt-${randomUUID()}`;
     await harness.consumed(bad);
     expect(await charges(id)).toHaveLength(0);

@@ -1,10 +1,13 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { TOPICS } from '@booking/contracts';
-import { Platform } from '@booking/platform';
+import { EventHandler, Platform } from '@booking/platform';
 import { ChargeAppointmentHandler } from './charge-appointment/charge-appointment.handler';
 import { PAYMENT_CONFIG, PaymentConfig } from './config';
 import { IssueCreditHandler } from './issue-credit/issue-credit.handler';
 import { RefundPaymentHandler } from './refund-payment/refund-payment.handler';
+
+/** The event types the payment consumer reads (its contract tests read every sample of each). */
+export const PAYMENT_CONSUMES = ['AppointmentRequested', 'LatePaymentRefundRequested', 'AppointmentCancelled', 'AppointmentMarkedNoShow', 'AppointmentRescheduled'] as const;
 
 /**
  * The payment service's one consumer: scheduling's appointment events, in the `payment` group. The
@@ -35,7 +38,7 @@ export class AppointmentEventsKafkaController implements OnApplicationBootstrap 
         AppointmentCancelled: (event) => this.refunds.cancelled(event),
         AppointmentMarkedNoShow: (event) => this.refunds.noShow(event),
         AppointmentRescheduled: (event) => this.credits.handle(event),
-      },
+      } satisfies Record<(typeof PAYMENT_CONSUMES)[number], EventHandler>,
       batchHandlers: {
         AppointmentRequested: (events, context) => this.charge.handleBatch(events, context),
       },

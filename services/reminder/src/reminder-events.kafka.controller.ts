@@ -1,8 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { TOPICS } from '@booking/contracts';
-import { Platform } from '@booking/platform';
+import { EventHandler, Platform } from '@booking/platform';
 import { AppointmentEventsHandler } from './appointment-events/appointment-events.handler';
 import { DeliveryOutcomeHandler } from './delivery-outcome/delivery-outcome.handler';
+
+/** The event types this service reads (its contract tests read every sample of each). */
+export const REMINDER_CONSUMES = ['AppointmentConfirmed', 'AppointmentRescheduled', 'AppointmentCancelled', 'NotificationSent', 'NotificationFailed'] as const;
 
 /** The events this service reacts to, in its own consumer group; anything else on these topics is skipped. */
 @Injectable()
@@ -23,7 +26,7 @@ export class ReminderEventsKafkaController implements OnApplicationBootstrap {
         AppointmentCancelled: (event) => this.appointments.cancel(event),
         NotificationSent: (event) => this.outcomes.sent(event),
         NotificationFailed: (event) => this.outcomes.failed(event),
-      },
+      } satisfies Record<(typeof REMINDER_CONSUMES)[number], EventHandler>,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Envelope, envelopeSchema, eventDataSchemas } from '@booking/contracts';
+import { ContractRegistry, Envelope, envelopeSchema, eventContracts, UnreadableEventError, upcastEventData } from '@booking/contracts';
 
 export class EnvelopeDecodeError extends Error {
   constructor(message: string) {
@@ -7,8 +7,13 @@ export class EnvelopeDecodeError extends Error {
   }
 }
 
-/** Parses and validates a message body: the envelope, then the data against its type's schema. */
-export function decodeEnvelope(value: Buffer | null): Envelope {
+/**
+ * Parses and validates a message body: the envelope, then the data, upcast from its schemaVersion to
+ * the version the contracts describe, against its type's schema. Fields neither knows are kept in
+ * `data` and dropped from the envelope. A type the contracts do not know is returned unchecked (the
+ * consumer skips types it has no handler for).
+ */
+export function decodeEnvelope(value: Buffer | null, contracts: ContractRegistry = eventContracts): Envelope {
   if (!value) throw new EnvelopeDecodeError('empty message body');
   let json: unknown;
   try {
@@ -20,17 +25,21 @@ export function decodeEnvelope(value: Buffer | null): Envelope {
   if (!envelope.success) {
     throw new EnvelopeDecodeError(`invalid envelope: ${formatIssues(envelope.error.issues)}`);
   }
-  const schema = Object.hasOwn(eventDataSchemas, envelope.data.type)
-    ? eventDataSchemas[envelope.data.type as keyof typeof eventDataSchemas]
-    : undefined;
-  if (schema) {
-    const data = schema.safeParse(envelope.data.data);
-    if (!data.success) {
-      throw new EnvelopeDecodeError(`invalid ${envelope.data.type} data: ${formatIssues(data.error.issues)}`);
-    }
-    return { ...envelope.data, data: data.data as Record<string, unknown> };
+  const { type, schemaVersion } = envelope.data;
+  let upcast: Record<string, unknown> | undefined;
+  try {
+    upcast = upcastEventData(contracts, type, schemaVersion, envelope.data.data);
+  } catch (error) {
+    if (error instanceof UnreadableEventError) throw new EnvelopeDecodeError(error.message);
+    throw error;
   }
-  return envelope.data;
+  if (upcast === undefined) return envelope.data;
+  const contract = contracts[type];
+  const data = contract.schema.safeParse(upcast);
+  if (!data.success) {
+    throw new EnvelopeDecodeError(`invalid ${type} data (schemaVersion ${schemaVersion}): ${formatIssues(data.error.issues)}`);
+  }
+  return { ...envelope.data, schemaVersion: contract.version, data: data.data };
 }
 
 function formatIssues(issues: { path: (string | number)[]; message: string }[]): string {

@@ -1,7 +1,7 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
-import { Envelope, dlqTopic } from '@booking/contracts';
+import { ContractRegistry, Envelope, dlqTopic } from '@booking/contracts';
 import { withCorrelation } from '../logging/correlation';
 import { PermanentEventError } from './errors';
 import { decodeEnvelope, EnvelopeDecodeError } from './codec';
@@ -68,6 +68,8 @@ export type ConsumerOptions = {
   /** How long a fetch waits at the broker for data before it returns empty (it returns as soon as data arrives). */
   maxWaitTimeInMs?: number;
   fromBeginning?: boolean;
+  /** The event contracts messages are decoded and upcast with (default: libs/contracts' eventContracts). */
+  contracts?: ContractRegistry;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -191,7 +193,7 @@ export class EventConsumer {
     messages.forEach((message, index) => {
       let item: Item;
       try {
-        item = { index, message, event: decodeEnvelope(message.value) };
+        item = { index, message, event: decodeEnvelope(message.value, this.options.contracts) };
       } catch (error) {
         item = { index, message, decodeError: error as Error };
       }

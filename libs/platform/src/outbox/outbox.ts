@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
-import { Envelope } from '@booking/contracts';
+import { Envelope, eventContracts } from '@booking/contracts';
 import { currentCorrelation } from '../logging/correlation';
 import { Migration, quoteIdent } from '../database/database';
 
@@ -70,12 +70,15 @@ const outboxTables = (schema: string): Migration => ({
   },
 });
 
+/** The version producers write: the contract's current one. */
+const versionOf = (type: string): number => (Object.hasOwn(eventContracts, type) ? eventContracts[type as keyof typeof eventContracts].version : 1);
+
 export function buildEnvelope(event: OutgoingEvent): Envelope {
   const correlation = currentCorrelation();
   return {
     eventId: event.eventId ?? randomUUID(),
     type: event.type,
-    schemaVersion: event.schemaVersion ?? 1,
+    schemaVersion: event.schemaVersion ?? versionOf(event.type),
     occurredAt: event.occurredAt ?? new Date().toISOString(),
     aggregateId: event.aggregateId,
     aggregateVersion: event.aggregateVersion,

@@ -78,7 +78,7 @@ export class NotifyHandler {
     const log = this.logger.child({ deliveryId: row.id, eventId: event.eventId, role: planned.role, channel: planned.channel });
     if (planned.address === null) {
       const reason = `the ${planned.role.toLowerCase()} has no ${ADDRESS_WORD[planned.channel]}`;
-      await this.deliveries.markFailed({ id: row.id, token: null }, reason, this.outcome(event, row, reason));
+      await this.deliveries.markFailed({ id: row.id, token: null }, reason, deliveryOutcome(event, row, reason));
       log.warn({ reason }, 'notification failed');
       return 'finished';
     }
@@ -96,7 +96,7 @@ export class NotifyHandler {
       const failure = error instanceof DeliveryError ? error : new DeliveryError(`unexpected: ${(error as Error)?.message ?? error}`, false, { cause: error });
       if (failure.permanent || claim.attempts >= this.settings.maxAttempts) {
         const reason = failure.permanent ? failure.message : `gave up after ${claim.attempts} attempts: ${failure.message}`;
-        await this.deliveries.markFailed({ id: row.id, token: claim.token }, reason, this.outcome(event, row, reason));
+        await this.deliveries.markFailed({ id: row.id, token: claim.token }, reason, deliveryOutcome(event, row, reason));
         log.warn({ reason, attempt: claim.attempts }, 'notification failed');
         return 'finished';
       }
@@ -104,7 +104,7 @@ export class NotifyHandler {
       log.info({ reason: failure.message, attempt: claim.attempts }, 'notification attempt failed; will retry');
       return 'retry';
     }
-    const recorded = await this.recordSent(claim, result.providerMessageId, this.outcome(event, row));
+    const recorded = await this.recordSent(claim, result.providerMessageId, deliveryOutcome(event, row));
     if (!recorded) log.warn('sent after the lease had passed to another attempt, which may send it again');
     else log.info({ providerMessageId: result.providerMessageId, attempt: claim.attempts }, 'notification sent');
     return 'finished';
@@ -136,23 +136,24 @@ export class NotifyHandler {
       }
     }
   }
+}
 
-  private outcome(event: NotifiableEvent, row: DeliveryRow, error?: string): OutgoingEvent {
-    return {
-      topic: TOPICS.notification,
-      type: error === undefined ? 'NotificationSent' : 'NotificationFailed',
-      aggregateId: event.data.appointmentId,
-      aggregateVersion: event.aggregateVersion,
-      data: {
-        deliveryId: row.id,
-        sourceEventId: event.eventId,
-        sourceEventType: event.type,
-        appointmentId: event.data.appointmentId,
-        reminderId: event.type === 'ReminderDue' ? event.data.reminderId : null,
-        recipientRole: row.recipient_role,
-        channel: row.channel,
-        ...(error !== undefined && { error: error.slice(0, MAX_EVENT_ERROR) }),
-      },
-    };
-  }
+/** NotificationSent, or NotificationFailed with the error, for one delivery of a source event. */
+export function deliveryOutcome(event: NotifiableEvent, row: DeliveryRow, error?: string): OutgoingEvent {
+  return {
+    topic: TOPICS.notification,
+    type: error === undefined ? 'NotificationSent' : 'NotificationFailed',
+    aggregateId: event.data.appointmentId,
+    aggregateVersion: event.aggregateVersion,
+    data: {
+      deliveryId: row.id,
+      sourceEventId: event.eventId,
+      sourceEventType: event.type,
+      appointmentId: event.data.appointmentId,
+      reminderId: event.type === 'ReminderDue' ? event.data.reminderId : null,
+      recipientRole: row.recipient_role,
+      channel: row.channel,
+      ...(error !== undefined && { error: error.slice(0, MAX_EVENT_ERROR) }),
+    },
+  };
 }

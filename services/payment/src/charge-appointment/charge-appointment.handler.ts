@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import { z } from 'zod';
 import { Envelope, EventData } from '@booking/contracts';
 import { BatchContext, PermanentEventError, Platform } from '@booking/platform';
 import type { Logger } from 'pino';
@@ -28,9 +27,6 @@ const GATEWAY_CONCURRENCY = 8;
  * gateway for the same charge and never for a second one.
  */
 export const chargeIdempotencyKey = (appointmentId: string) => `appointment:${appointmentId}:charge`;
-
-/** Scheduling passes the client's card token through at `data.paymentMethod`. */
-const paymentMethodSchema = z.string().min(1).max(200).optional();
 
 /**
  * AppointmentRequested with a price → one charge at the gateway → PaymentSucceeded / PaymentFailed.
@@ -75,9 +71,7 @@ export class ChargeAppointmentHandler {
       const data = event.data as EventData<'AppointmentRequested'>;
       // A free appointment is confirmed by scheduling itself; there is nothing to charge or record.
       if (data.price.amountMinor === 0) continue;
-      const method = paymentMethodSchema.safeParse(event.data.paymentMethod);
-      if (!method.success) throw new PermanentEventError(`paymentMethod must be a card token string: ${method.error.issues[0]?.message}`);
-      requests.push({ event, data, method: method.data });
+      requests.push({ event, data, method: data.paymentMethod });
     }
     if (requests.length === 0) return;
     const opened = await this.payments.openCharges(

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { z } from 'zod';
 import { Envelope, EventData } from '@booking/contracts';
 import { appendToOutbox, handleOnce, PermanentEventError, Platform } from '@booking/platform';
 import type { Logger } from 'pino';
@@ -27,9 +26,6 @@ type ClosingAsk = {
   /** Kept by the provider; 'rest' keeps whatever the refund leaves. */
   fee: { minor: number | 'rest'; reason: RetainedFeeReason } | null;
 };
-
-/** Scheduling's wire event carries the decider's forfeit, though the contract does not require it. */
-const forfeitedSchema = z.number().int().nonnegative().optional();
 
 /**
  * Events that give money back: a payment that arrived too late (LatePaymentRefundRequested), a
@@ -77,8 +73,6 @@ export class RefundPaymentHandler {
 
   noShow(event: Envelope): Promise<void> {
     const data = event.data as EventData<'AppointmentMarkedNoShow'>;
-    const forfeited = forfeitedSchema.safeParse(event.data.forfeitedMinor);
-    if (!forfeited.success) throw new PermanentEventError(`forfeitedMinor: ${forfeited.error.issues[0]?.message}`);
     return this.close(event, {
       appointmentId: data.appointmentId,
       paymentId: data.paymentId,
@@ -86,7 +80,8 @@ export class RefundPaymentHandler {
       refundMinor: data.refundMinor,
       refundReason: 'NO_SHOW',
       // A no-show closes the appointment: what is not refunded is forfeited.
-      fee: { minor: forfeited.data ?? 'rest', reason: 'NO_SHOW_FORFEIT' },
+      // Events written before forfeitedMinor was declared leave it out.
+      fee: { minor: data.forfeitedMinor ?? 'rest', reason: 'NO_SHOW_FORFEIT' },
     });
   }
 

@@ -60,7 +60,7 @@ export class AppointmentEventsHandler {
 }
 
 /** The consumer already validated the data against its schema; what is left is what a schema cannot say. */
-function toSnapshot(event: Envelope): AppointmentSnapshot {
+export function toSnapshot(event: Envelope): AppointmentSnapshot {
   const data = event.data as AppointmentData;
   if (event.aggregateId !== data.appointmentId) {
     throw new PermanentEventError(`${event.type}: aggregateId ${event.aggregateId} is not appointmentId ${data.appointmentId}`);

@@ -16,6 +16,7 @@ import {
   withCorrelation,
 } from '@booking/platform';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
+import { expectKeepsContract } from '@booking/contracts/testing';
 import { migrations } from '../migrations';
 import { Contact, RemindersRepository } from '../reminders/reminders.repository';
 import { clientContact, providerContact } from '../testing/fixtures';
@@ -232,6 +233,9 @@ describe('dispatch: ReminderDue built by the claim statement', () => {
       expect([row.topic, row.message_key, row.event_type]).toEqual([TOPICS.reminder, claimed.appointmentId, 'ReminderDue']);
       // What the JS path put on the wire, key order included, up to whitespace between tokens.
       expect(tokens(row.wire)).toBe(jsWire(claimed, decoded));
+      // Every field declared (the awkward contact carries one of its own on purpose: readers keep it).
+      const written = JSON.parse(row.wire) as Envelope;
+      if (!('extra' in claimed.client)) expectKeepsContract({ topic: row.topic, type: row.event_type, schemaVersion: written.schemaVersion, data: written.data });
       seen.add(decoded.correlationId);
     }
     // A fresh correlation id per event, none shared with another or equal to an event id.

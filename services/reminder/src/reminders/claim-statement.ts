@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { envelopeSchema, eventDataSchemas } from '@booking/contracts';
+import { envelopeSchema, eventContracts, eventDataSchemas } from '@booking/contracts';
 
 /** The values the claim statement takes; each `$name` below becomes one numbered parameter. */
 export type ClaimParameters = {
@@ -55,7 +55,7 @@ const REMINDER_DUE_DATA: { [K in keyof typeof eventDataSchemas.ReminderDue.shape
 const REMINDER_DUE_ENVELOPE: { [K in keyof typeof envelopeSchema.shape]: string } = {
   eventId: 'e.event_id',
   type: `'ReminderDue'::text`,
-  schemaVersion: '1',
+  schemaVersion: String(eventContracts.ReminderDue.version),
   occurredAt: '$occurredAt::text',
   aggregateId: 'e.appointment_id',
   aggregateVersion: 'e.appointment_version',

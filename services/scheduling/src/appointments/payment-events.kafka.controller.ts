@@ -1,12 +1,16 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Envelope, EventData, TOPICS } from '@booking/contracts';
 import { AppointmentCommand } from '@booking/appointment-domain';
-import { claimInbox, PermanentEventError, Platform, ProblemError } from '@booking/platform';
+import { claimInbox, EventHandler, PermanentEventError, Platform, ProblemError } from '@booking/platform';
 import { AppointmentsService } from './appointments.service';
 
 const INBOX_CONSUMER = 'scheduling.payment-outcomes';
 
+/** The event types this consumer reads (its contract tests read every sample of each). */
+export const PAYMENT_OUTCOMES = ['PaymentSucceeded', 'PaymentFailed'] as const;
+
 type Outcome = { appointmentId: string; answers: string; command: (at: string) => AppointmentCommand };
+
 
 /** PaymentSucceeded → confirm (or a refund request if the hold already expired). */
 function confirmation(event: Envelope): Outcome {
@@ -62,7 +66,7 @@ export class PaymentEventsKafkaController implements OnApplicationBootstrap {
       handlers: {
         PaymentSucceeded: (event) => this.apply(event, confirmation),
         PaymentFailed: (event) => this.apply(event, failure),
-      },
+      } satisfies Record<(typeof PAYMENT_OUTCOMES)[number], EventHandler>,
       batchHandlers: {
         PaymentSucceeded: (events) => this.applyAll(events, confirmation),
         PaymentFailed: (events) => this.applyAll(events, failure),

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
-import { TOPICS } from '@booking/contracts';
 import { appendToOutbox, Platform, ProblemError } from '@booking/platform';
 import { parseProviderRules, ProviderRulesInput } from '@booking/slot-engine';
 import { AvailabilityWatch } from '../availability/availability-watch';
 import { Clock } from '../shared/clock';
 import { EventStore } from '../shared/event-store';
 import { Provider, providerFromRow, providerResponse, ProviderRow, providerToRow } from './provider';
+import { BlockedTime, blockedTimeAdded, blockedTimeRemoved, providerCreated, providerDeleted, ProviderEvent, providerUpdated } from './provider-events';
 import {
   AddBlockedTimeRequest,
   CreateProviderRequest,
@@ -15,7 +15,7 @@ import {
   UpdateProviderRequest,
 } from './provider.request';
 
-export type BlockedTime = { id: string; providerId: string; start: string; end: string; reason: string; note: string | null };
+export type { BlockedTime } from './provider-events';
 
 const notFound = (id: string) => new ProblemError(404, 'PROVIDER_NOT_FOUND', `No provider with id ${id}.`);
 
@@ -105,7 +105,7 @@ export class ProvidersService {
       const inserted = await trx('providers').insert(providerToRow(provider)).onConflict('id').ignore().returning('*');
       if (inserted.length === 0) throw new ProblemError(409, 'PROVIDER_EXISTS', `A provider with id ${id} already exists.`);
       const created = providerFromRow(inserted[0]);
-      await this.record(trx, created, 'ProviderCreated', 0, providerResponse(created));
+      await this.record(trx, created, 0, providerCreated(created));
       return created;
     });
   }
@@ -147,7 +147,7 @@ export class ProvidersService {
         .update({ ...providerToRow(next), updated_at: this.clock.now() })
         .returning('*');
       const provider = providerFromRow(updated);
-      await this.record(trx, provider, 'ProviderUpdated', current.version, { ...providerResponse(provider), changed: Object.keys(request) });
+      await this.record(trx, provider, current.version, providerUpdated(provider, Object.keys(request)));
       return provider;
     }).finally(() => this.forget(id));
   }
@@ -158,7 +158,7 @@ export class ProvidersService {
       const row: ProviderRow | undefined = await trx('providers').where({ id }).whereNull('deleted_at').forUpdate().first();
       if (!row) throw notFound(id);
       await trx('providers').where({ id }).update({ deleted_at: this.clock.now(), version: row.version + 1 });
-      await this.record(trx, providerFromRow(row), 'ProviderDeleted', row.version, { id });
+      await this.record(trx, providerFromRow(row), row.version, providerDeleted(id));
     }).finally(() => this.forget(id));
   }
 
@@ -177,7 +177,7 @@ export class ProvidersService {
         .returning('*');
       const blocked = blockedFromRow(row);
       await this.bumpVersion(trx, provider);
-      await this.record(trx, provider, 'BlockedTimeAdded', provider.version, blocked);
+      await this.record(trx, provider, provider.version, blockedTimeAdded(blocked));
       return blocked;
     }).finally(() => this.forget(providerId));
   }
@@ -188,7 +188,7 @@ export class ProvidersService {
       const deleted = await trx('blocked_times').where({ id: blockedId, provider_id: providerId }).delete().returning('*');
       if (deleted.length === 0) throw new ProblemError(404, 'BLOCKED_TIME_NOT_FOUND', `No blocked time ${blockedId} for provider ${providerId}.`);
       await this.bumpVersion(trx, provider);
-      await this.record(trx, provider, 'BlockedTimeRemoved', provider.version, blockedFromRow(deleted[0]));
+      await this.record(trx, provider, provider.version, blockedTimeRemoved(blockedFromRow(deleted[0])));
     }).finally(() => this.forget(providerId));
   }
 
@@ -213,15 +213,15 @@ export class ProvidersService {
     await trx('providers').where({ id: provider.id }).update({ version: provider.version + 1, updated_at: this.clock.now() });
   }
 
-  private async record(trx: Knex.Transaction, provider: Provider, type: string, expectedVersion: number, data: object) {
+  private async record(trx: Knex.Transaction, provider: Provider, expectedVersion: number, { topic, type, data }: ProviderEvent) {
     const [stored] = await this.events.append(trx, provider.id, 'provider', expectedVersion, [{ type, ...data }], this.clock.now());
     await appendToOutbox(trx, this.platform.schema, [
       {
-        topic: TOPICS.provider,
+        topic,
         type,
         aggregateId: provider.id,
         aggregateVersion: stored.version,
-        data: data as Record<string, unknown>,
+        data,
         occurredAt: stored.occurredAt,
         eventId: stored.eventId,
       },
@@ -229,7 +229,7 @@ export class ProvidersService {
   }
 }
 
-function blockedFromRow(row: { id: string; provider_id: string; start_time: Date; end_time: Date; reason: string; note: string | null }): BlockedTime {
+function blockedFromRow(row: { id: string; provider_id: string; start_time: Date; end_time: Date; reason: BlockedTime['reason']; note: string | null }): BlockedTime {
   return {
     id: row.id,
     providerId: row.provider_id,
