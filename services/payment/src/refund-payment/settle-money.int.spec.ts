@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Knex } from 'knex';
 import { PAYMENT_SCHEMA } from '../schema';
 import { appointmentEvents, PaymentHarness } from '../testing/payment-harness';
 
@@ -143,12 +144,41 @@ describe('refunds, retained fees and credits (payment service, real Kafka and Po
   });
 
   it('agrees with the gateway on every charge and refund, and never moves more than a payment captured', async () => {
-    const rows = await table('appointment_ledger').select('*');
-    expect(rows.length).toBeGreaterThan(5);
-    for (const row of rows) expect(Number(row.held_minor)).toBeGreaterThanOrEqual(0);
-    const sum = async (name: string, column: string, where: Record<string, string> = {}) =>
-      Number((await table(name).where(where).sum({ total: column }))[0].total);
-    expect(await sum('refunds', 'amount_minor')).toBe(await sum('provider_charges', 'refunded_minor'));
-    expect(await sum('payments', 'amount_minor', { status: 'SUCCEEDED' })).toBe(await sum('provider_charges', 'amount_minor', { status: 'SUCCEEDED' }));
+    // Its own money movements, one of each kind: a full refund, a partial one with a fee, a forfeit, a
+    // credit later refunded, a refund asked beyond the capture.
+    const sent = [];
+    const full = await paidAppointment();
+    sent.push(await harness.publish('LatePaymentRefundRequested', appointmentEvents.lateRefund(full.id, full.paymentId, 5000)));
+    const partial = await paidAppointment();
+    sent.push(await harness.publish('AppointmentCancelled', appointmentEvents.cancelled(partial.id, { paymentId: partial.paymentId, refundMinor: 3000, feeMinor: 2000 })));
+    const forfeit = await paidAppointment();
+    sent.push(await harness.publish('AppointmentMarkedNoShow', appointmentEvents.noShow(forfeit.id, { paymentId: forfeit.paymentId, refundMinor: 0, forfeitedMinor: 5000 })));
+    const moved = await paidAppointment();
+    sent.push(await harness.publish('AppointmentRescheduled', appointmentEvents.rescheduled(moved.id, { paymentId: moved.paymentId, creditMinor: 4000, feeMinor: 1000 })));
+    await harness.eventOf(moved.id, 'CreditIssued');
+    sent.push(await harness.publish('AppointmentCancelled', appointmentEvents.cancelled(moved.id, { paymentId: moved.paymentId, refundMinor: 4000, feeMinor: 0 })));
+    const over = await paidAppointment();
+    sent.push(await harness.publish('AppointmentCancelled', appointmentEvents.cancelled(over.id, { paymentId: over.paymentId, refundMinor: 9000, feeMinor: 0 })));
+    // Keyed by appointment, they went to different partitions: each is waited for.
+    for (const message of sent) await harness.consumed(message);
+    const mine = [full, partial, forfeit, moved, over];
+
+    const rows = await table('appointment_ledger').whereIn('appointment_id', mine.map((m) => m.id));
+    const byId = new Map(rows.map((r) => [r.appointment_id, [Number(r.captured_minor), Number(r.refunded_minor), Number(r.retained_minor), Number(r.held_minor)]]));
+    expect(mine.map((m) => byId.get(m.id))).toEqual([
+      [5000, 5000, 0, 0],
+      [5000, 3000, 2000, 0],
+      [5000, 0, 5000, 0],
+      [5000, 4000, 1000, 0],
+      [5000, 5000, 0, 0],
+    ]);
+    const sum = async (name: string, column: string, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder) =>
+      Number((await where(table(name)).sum({ total: column }))[0].total);
+    const paymentIds = mine.map((m) => m.paymentId);
+    const charges = mine.map((m) => m.providerRef);
+    expect(await sum('refunds', 'amount_minor', (q) => q.whereIn('payment_id', paymentIds))).toBe(17000);
+    expect(await sum('provider_charges', 'refunded_minor', (q) => q.whereIn('charge_id', charges))).toBe(17000);
+    expect(await sum('payments', 'amount_minor', (q) => q.whereIn('id', paymentIds).where({ status: 'SUCCEEDED' }))).toBe(25000);
+    expect(await sum('provider_charges', 'amount_minor', (q) => q.whereIn('charge_id', charges).where({ status: 'SUCCEEDED' }))).toBe(25000);
   });
 });
