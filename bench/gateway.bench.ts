@@ -1,27 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
-import { BenchRow, RunningService } from './lib';
+import { BookingWorkload, bookingRequests, WORKLOADS } from './booking-workload';
+import { BenchRow, load as loadRecorded, RunningService } from './lib';
+import { BookingAnchor, bookingRow, bookingSeconds, checkBookingLoad } from './scheduling.bench';
 
 /*
  * The API gateway under load, against anchors measured in the same run:
- * - booking through the gateway (JWT verified, rate limit counted against reservations in Redis, body
- *   validated, scheduling called over keep-alive HTTP, reply validated) vs raw Postgres running the same booking transaction
- *   (pgbench, from the scheduling bench): target ≥ 0.5×;
+ * - bookings through the gateway (JWT verified, rate limit counted against reservations in Redis, body
+ *   validated, scheduling called over keep-alive HTTP, reply validated), successful ones per second, in
+ *   the two workloads of bench/booking-workload.ts, vs the scheduling section's pgbench anchor of the same
+ *   workload (the booking statement's semantics in raw Postgres, services paused): target ≥ 0.5×;
  * - a one-day slot query through the gateway vs the gateway's own constant endpoint (/health/ping, the
- *   same Nest/Express stack): target ≥ 0.3×, p99 ≤ 20 ms.
- *
- * Wiring (bench/run.ts): start the gateway with `gatewayBenchEnv(scheduling.url)`'s env next to
- * scheduling, then `rows.push(...(await benchGateway({ gateway, token, quick, rawPostgresTps })))` with
- * rawPostgresTps = the pgbench anchor of the scheduling booking row; add the gateway to the services
- * whose peak RSS is reported.
+ *   same Nest/Fastify stack): target ≥ 0.3×, p99 ≤ 20 ms.
  */
 
 const DAY = 86_400_000;
-const SLOT = 15 * 60_000;
-/** Two weeks ahead at a UTC midnight: clear of the scheduling bench's week-ahead window. */
+/** Two weeks ahead at a UTC midnight (the gateway's providers are its own). */
 const BASE = Math.floor(Date.now() / DAY) * DAY + 14 * DAY;
-const SLOTS = 30 * 96;
 const ISSUER = 'https://auth.bench.booking.example/';
 const AUDIENCE = 'booking-api-bench';
 
@@ -76,17 +72,20 @@ export async function benchGateway(opts: {
   gateway: RunningService;
   token: () => Promise<string>;
   quick: boolean;
-  rawPostgresTps?: number;
+  /** The pgbench anchors of the scheduling section (same run), one per workload. */
+  anchors?: Record<BookingWorkload, BookingAnchor>;
+  /** Waits until the platform has relayed and consumed every event so far. */
+  drain: () => Promise<number>;
   /** When given, the same slot query is also measured straight against scheduling, to show the gateway's own share. */
   scheduling?: RunningService;
 }): Promise<BenchRow[]> {
   const { gateway, quick } = opts;
-  const seconds = quick ? 5 : 20;
+  const seconds = bookingSeconds(quick);
   const token = await opts.token();
   const rows: BenchRow[] = [];
   const day = ['00:00', '24:00'];
   const providers: string[] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 8; i++) {
     const res = await fetch(`${gateway.url}/v1/providers`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -102,37 +101,19 @@ export async function benchGateway(opts: {
     providers.push(((await res.json()) as { id: string }).id);
   }
 
-  const booking = await load(gateway.url, token, {
-    connections: 16,
-    seconds,
-    method: 'POST',
-    build: () => ({
-      path: '/v1/appointments',
-      body: JSON.stringify({
-        providerId: providers[Math.floor(Math.random() * providers.length)],
-        clientId: `bench-${randomUUID()}`,
-        start: new Date(BASE + Math.floor(Math.random() * SLOTS) * SLOT).toISOString(),
-        client: { timeZone: 'Asia/Tokyo' },
-      }),
-    }),
-  });
-  const served = (booking.statuses['201'] ?? 0) + (booking.statuses['409'] ?? 0);
-  if (served !== booking.requests) throw new Error(`gateway booking bench saw unexpected statuses: ${JSON.stringify(booking.statuses)}`);
-  const bookingRps = served / seconds;
-  rows.push({
-    section: 'gateway',
-    name: 'booking transactions/s through the gateway (16 clients, 4 hot providers)',
-    value: round(bookingRps),
-    unit: 'tx/s',
-    ...(opts.rawPostgresTps !== undefined && {
-      anchorName: 'pgbench, same booking transaction',
-      anchorValue: round(opts.rawPostgresTps),
-      ratio: round(bookingRps / opts.rawPostgresTps, 2),
-      pass: bookingRps / opts.rawPostgresTps >= 0.5,
-    }),
-    target: '≥ 0.5',
-    note: `201: ${booking.statuses['201'] ?? 0}, 409: ${booking.statuses['409'] ?? 0}, p50 ${booking.p50} ms, p99 ${booking.p99} ms`,
-  });
+  for (const workload of WORKLOADS) {
+    await opts.drain();
+    const next = bookingRequests(workload, workload === 'uncontended' ? providers.slice(0, 4) : providers.slice(4), BASE);
+    const result = await loadRecorded({
+      url: gateway.url,
+      headers: { authorization: `Bearer ${token}` },
+      connections: 16,
+      durationSeconds: seconds,
+      method: 'POST',
+      build: () => ({ path: '/v1/appointments', body: next() }),
+    });
+    rows.push(bookingRow('gateway', 'through the gateway, 16 clients', checkBookingLoad(workload, result, seconds, 'gateway booking bench'), opts.anchors?.[workload], 0.5));
+  }
 
   const short = quick ? 3 : 10;
   const ping = await load(gateway.url, token, { connections: 8, seconds: short, build: () => ({ path: '/health/ping' }) });

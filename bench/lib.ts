@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 
 export const ROOT = path.join(__dirname, '..', '..');
@@ -84,36 +85,49 @@ export async function startService(name: string, env: Record<string, string>): P
   };
 }
 
-export type LoadResult = { requests: number; rps: number; p50: number; p99: number; statuses: Record<string, number>; errors: number };
+export type LoadResult = {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+  /** Response times (ms) by status code, to tell reads from writes in a mixed load. */
+  latencies: Record<string, number[]>;
+  errors: number;
+  seconds: number;
+};
 
-/** Bounded HTTP load on loopback with autocannon; `build` makes each request (called per request). */
+/** Bounded HTTP load on loopback with autocannon; `build` makes each request (called once per request sent). */
 export async function load(options: {
   url: string;
   connections: number;
   durationSeconds: number;
   method?: 'GET' | 'POST';
-  build?: () => { path: string; body?: string };
+  headers?: Record<string, string>;
+  build?: () => { path: string; body?: string; method?: 'GET' | 'POST' };
 }): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
+  const latencies: Record<string, number[]> = {};
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.durationSeconds,
     method: options.method ?? 'GET',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...options.headers },
     requests: options.build
       ? [
           {
             setupRequest: (req: autocannon.Request) => {
               const next = options.build!();
-              return { ...req, path: next.path, body: next.body };
+              return { ...req, path: next.path, body: next.body, method: next.method ?? req.method };
             },
           },
         ]
       : undefined,
   }) as unknown as autocannon.Instance & PromiseLike<autocannon.Result>;
-  instance.on('response', (_client: unknown, statusCode: number) => {
+  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    (latencies[statusCode] ??= []).push(responseTime);
   });
   const result = await instance;
   return {
@@ -122,8 +136,45 @@ export async function load(options: {
     p50: result.latency.p50,
     p99: result.latency.p99,
     statuses,
+    latencies,
     errors: result.errors + result.timeouts,
+    seconds: result.duration,
   };
+}
+
+/** p50 and p99 (ms, rounded to 0.1) of some responses of a load, by status codes. */
+export function latencyOf(result: LoadResult, ...statuses: string[]): { n: number; p50: number; p99: number } {
+  const all = statuses.flatMap((s) => result.latencies[s] ?? []).sort((a, b) => a - b);
+  const r = (n: number) => Math.round(n * 10) / 10;
+  return { n: all.length, p50: r(percentile(all, 50)), p99: r(percentile(all, 99)) };
+}
+
+/**
+ * Stops the given processes (SIGSTOP) while `work` runs and lets them go on afterwards, so an anchor
+ * measured meanwhile shares the cores with nothing of the platform's (no outbox relay, no consumer).
+ */
+export async function paused<T>(processes: ChildProcess[], work: () => Promise<T> | T): Promise<T> {
+  const live = processes.filter((p) => p.exitCode === null && p.pid !== undefined);
+  for (const p of live) process.kill(p.pid!, 'SIGSTOP');
+  try {
+    return await work();
+  } finally {
+    for (const p of live) process.kill(p.pid!, 'SIGCONT');
+  }
+}
+
+let clockTicks: number | undefined;
+/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat; NaN once it is gone. */
+export function cpuMs(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function withPg<T>(databaseUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
@@ -149,14 +200,71 @@ export async function freshDatabase(baseUrl: string, name: string): Promise<stri
   return url.toString();
 }
 
-/** Runs pgbench with a script file; returns transactions per second (excluding connection time). */
-export function pgbench(databaseUrl: string, scriptPath: string, clients: number, seconds: number): { tps: number; latencyMs: number } {
-  const output = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds), '-f', scriptPath, databaseUrl], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Runs pgbench with a script file (prepared statements, `define` as `-D name=value`); returns
+ * transactions per second (excluding connection time), how many were processed, and the arguments.
+ */
+export function pgbench(
+  databaseUrl: string,
+  scriptPath: string,
+  clients: number,
+  seconds: number,
+  define: Record<string, string | number> = {},
+): { tps: number; transactions: number; latencyMs: number; args: string[] } {
+  const args = [
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(clients),
+    '-j',
+    String(Math.min(clients, 2)),
+    '-T',
+    String(seconds),
+    ...Object.entries(define).flatMap(([k, v]) => ['-D', `${k}=${v}`]),
+    '-f',
+    scriptPath,
+  ];
+  const output = execFileSync('pgbench', [...args, databaseUrl], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const tps = /tps = ([\d.]+) \((without initial connection time|excluding connections establishing)\)/.exec(output);
+  const processed = /number of transactions actually processed: (\d+)/.exec(output);
   const latency = /latency average = ([\d.]+) ms/.exec(output);
-  if (!tps) throw new Error(`could not read pgbench output:\n${output}`);
-  return { tps: Number(tps[1]), latencyMs: latency ? Number(latency[1]) : NaN };
+  if (!tps || !processed) throw new Error(`could not read pgbench output:\n${output}`);
+  return { tps: Number(tps[1]), transactions: Number(processed[1]), latencyMs: latency ? Number(latency[1]) : NaN, args };
+}
+
+/**
+ * Waits until both services' outboxes are empty and their consumer groups have committed every
+ * message of the topics they read (so a measurement does not share the cores with an earlier one's
+ * backlog); returns how long that took.
+ */
+export async function drain(kafka: Kafka, namespace: string, databaseUrl: string, limitMs = 180_000): Promise<number> {
+  const started = Date.now();
+  const groups = [
+    { groupId: `${namespace}.payment`, topic: `${namespace}.scheduling.appointment.v1` },
+    { groupId: `${namespace}.scheduling`, topic: `${namespace}.payment.v1` },
+  ];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (;;) {
+      const outbox = await withPg(databaseUrl, async (c) =>
+        Number((await c.query(`SELECT (SELECT count(*) FROM scheduling.outbox) + (SELECT count(*) FROM payment.outbox) AS n`)).rows[0].n),
+      );
+      let lag = 0;
+      for (const { groupId, topic } of groups) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        for (const end of ends) {
+          const at = committed.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+          lag += Number(end.high) - Math.max(0, Number(at));
+        }
+      }
+      if (outbox === 0 && lag === 0) return Date.now() - started;
+      if (Date.now() - started > limitMs) throw new Error(`the pipeline did not drain within ${limitMs / 1000} s (outbox ${outbox}, lag ${lag})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }

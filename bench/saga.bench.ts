@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { Dispatcher, Pool } from 'undici';
 import { fixKafkajsIdleTimer } from '@booking/platform';
-import { BenchRow, percentile, RunningService, withPg } from './lib';
+import { BenchRow, cpuMs, drain, percentile, RunningService, withPg } from './lib';
 
 const DAY = 86_400_000;
 
@@ -43,6 +44,10 @@ export async function benchSaga(opts: {
   seconds?: number;
   /** false: skip the bare-Kafka anchor (for profiling the saga alone). */
   anchor?: boolean;
+  /** The pgbench anchor's uncontended bookings/s of the same run: the capacity's yardstick. */
+  pgbenchBookingsPerSec?: number;
+  /** Processes whose CPU per paid booking is reported (scheduling, payment, the broker). */
+  processes: MeasuredProcess[];
 }): Promise<BenchRow[]> {
   const { scheduling, brokers, namespace, databaseUrl, quick } = opts;
   // BENCH_SAGA_RATE / BENCH_SAGA_SECONDS explore other loads; the figures of record use the defaults.
@@ -140,14 +145,17 @@ export async function benchSaga(opts: {
   const base = Math.floor(Date.now() / DAY) * DAY + 3 * DAY;
   let n = 0;
   const failures: string[] = [];
-  /** `count` bookings at `rate` per second, each recorded once its HTTP reply is in; then waits for their confirmations. */
-  const load = async (count: number, booked: Set<string>) => {
+  /**
+   * `count` bookings at `perSecond`, each recorded once its HTTP reply is in; then waits up to
+   * `confirmWithinMs` for their confirmations.
+   */
+  const load = async (perSecond: number, count: number, booked: Set<string>, confirmWithinMs = 30_000) => {
     const inflight: Promise<void>[] = [];
     const started = Date.now();
     const first = n;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
-        const due = first + Math.floor(((Date.now() - started) / 1000) * rate);
+        const due = first + Math.floor(((Date.now() - started) / 1000) * perSecond);
         while (n < due && n < first + count) {
           const start = new Date(base + n++ * 5 * 60_000).toISOString();
           const sentAt = Date.now();
@@ -170,22 +178,28 @@ export async function benchSaga(opts: {
       }, 5);
     });
     await Promise.all(inflight);
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + confirmWithinMs;
     const confirmed = () => [...booked].filter((id) => stages.get(id)?.confirmedAt !== undefined).length;
     while (confirmed() < booked.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   };
+  /** Booking → CONFIRMED latencies of some bookings, sorted; unconfirmed ones as Infinity. */
+  const latenciesOf = (booked: Set<string>) =>
+    [...booked]
+      .map((id) => stages.get(id) as Sample)
+      .map((s) => (s.confirmedAt !== undefined && s.sentAt !== undefined ? s.confirmedAt - s.sentAt : Infinity))
+      .sort((a, b) => a - b);
+
   // A warm-up at the same rate, not counted: the figure is the steady state, not the JIT compilers'
   // first seconds in the services and the broker (a fresh `npm run bench -- --only saga` starts both cold).
-  await load(Math.round(rate * warmupSeconds), new Set());
+  await load(rate, Math.round(rate * warmupSeconds), new Set());
   const booked = new Set<string>();
-  await load(rate * seconds, booked);
-  await Promise.all([consumer.disconnect(), pool.close()]);
+  const cpu = await cpuMeter(opts.processes, databaseUrl);
+  await load(rate, rate * seconds, booked);
+  const cpuPerBooking = await cpu.perBooking(booked.size);
   if (failures.length) throw new Error(`saga bench: ${failures.length} bookings failed, e.g. ${failures[0]}`);
   const samples = [...booked].map((id) => stages.get(id) as Sample);
-  const latencies = samples
-    .flatMap((s) => (s.confirmedAt !== undefined && s.sentAt !== undefined ? [s.confirmedAt - s.sentAt] : []))
-    .sort((a, b) => a - b);
-  const unconfirmed = booked.size - latencies.length;
+  const latencies = latenciesOf(booked);
+  const unconfirmed = latencies.filter((l) => l === Infinity).length;
   if (unconfirmed > 0) throw new Error(`saga bench: ${unconfirmed} of ${booked.size} bookings never confirmed`);
   // Where the time goes: median and p99 of each stage (from the previous stage's time).
   // Without BENCH_SAGA_STAGES only the first stage and the whole are known.
@@ -193,6 +207,41 @@ export async function benchSaga(opts: {
     const deltas = samples.flatMap((s) => (s[from] !== undefined && s[to] !== undefined ? [(s[to] as number) - (s[from] as number)] : [])).sort((a, b) => a - b);
     return deltas.length ? [`${label} ${percentile(deltas, 50)}/${percentile(deltas, 99)}`] : [];
   }).join(', ');
+
+  // Capacity: steady rates stepped up from the fixed rate (down, if that one misses), each after a
+  // short ramp that is not counted, until p99 booking → CONFIRMED passes 100 ms, a booking fails or
+  // is not confirmed within 10 s, the rate passes the pgbench booking rate, or the time is up.
+  const steps: { rate: number; p99: number; cpuMs: number; failed: number; ok: boolean }[] = [];
+  const p99Target = 100;
+  const fixedOk = percentile(latencies, 99) <= p99Target;
+  const ladder = fixedOk ? [150, 200, 250, 300, 400, 500, 600, 800, 1000, 1250, 1500, 2000] : [75, 50, 25];
+  const stepSeconds = quick ? 3 : 6;
+  const budgetMs = (quick ? 40 : 100) * 1000;
+  const searchStarted = Date.now();
+  let timeBound = false;
+  for (const stepRate of ladder) {
+    if (opts.pgbenchBookingsPerSec !== undefined && stepRate > opts.pgbenchBookingsPerSec) break;
+    if (Date.now() - searchStarted > budgetMs) {
+      timeBound = fixedOk;
+      break;
+    }
+    await load(stepRate, Math.round(stepRate * (quick ? 1 : 2)), new Set(), 10_000);
+    const stepBooked = new Set<string>();
+    const stepCpu = await cpuMeter(opts.processes, databaseUrl);
+    const failedBefore = failures.length;
+    await load(stepRate, stepRate * stepSeconds, stepBooked, 10_000);
+    const stepCpuMs = (await stepCpu.perBooking(stepBooked.size)).total;
+    const stepP99 = percentile(latenciesOf(stepBooked), 99);
+    const failed = failures.length - failedBefore;
+    const ok = stepP99 <= p99Target && failed === 0;
+    steps.push({ rate: stepRate, p99: stepP99, cpuMs: stepCpuMs, failed, ok });
+    if (fixedOk !== ok) break;
+  }
+  const capacity = Math.max(0, ...(fixedOk ? [rate] : []), ...steps.filter((s) => s.ok).map((s) => s.rate));
+  await Promise.all([consumer.disconnect(), pool.close()]);
+  // A step past capacity leaves a backlog: let it through before the charges are counted.
+  await drain(kafka, namespace, databaseUrl, 120_000);
+  const anchor = opts.anchor === false ? { p50: NaN, p99: NaN } : await kafkaRoundTrip(kafka, namespace, rate, seconds);
 
   // Every confirmed paid booking has exactly one charge.
   const charges = await withPg(databaseUrl, async (c) =>
@@ -207,9 +256,11 @@ export async function benchSaga(opts: {
   );
   if (charges.length) throw new Error(`CHARGE MISMATCH: ${charges.length} confirmed bookings without exactly one charge`);
 
-  const anchor = opts.anchor === false ? { p50: NaN, p99: NaN } : await kafkaRoundTrip(kafka, namespace, rate, seconds);
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
+  const pg = opts.pgbenchBookingsPerSec;
+  const cores = os.cpus().length;
+  const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'not confirmed within 10 s');
   return [
     {
       section: 'saga',
@@ -235,42 +286,71 @@ export async function benchSaga(opts: {
       pass: p99 <= 100,
       note: `every confirmed booking has exactly one charge; started after ${(drainedInMs / 1000).toFixed(1)} s waiting for the earlier sections' events to drain`,
     },
+    {
+      section: 'saga',
+      name: `paid-booking capacity: highest steady rate with p99 booking → CONFIRMED ≤ ${p99Target} ms`,
+      value: capacity,
+      unit: 'bookings/s',
+      ...(pg !== undefined && {
+        anchorName: 'pgbench bookings/s (uncontended, same run)',
+        anchorValue: round(pg),
+        ratio: Math.round((capacity / pg) * 100) / 100,
+        pass: capacity / pg >= 0.2,
+      }),
+      target: '≥ 0.2',
+      note:
+        `${rate}/s for ${seconds} s: p99 ${ms(p99)}; then ${stepSeconds} s steps after a ramp: ` +
+        (steps.map((s) => `${s.rate}/s p99 ${ms(s.p99)}${s.failed ? ` (${s.failed} bookings failed)` : ''} (${round(s.cpuMs)} ms CPU/booking)`).join(', ') || 'none') +
+        (timeBound ? `; stopped by the time bound, so capacity ≥ ${capacity}/s` : ''),
+    },
+    {
+      section: 'saga',
+      name: `CPU per paid booking at ${rate}/s (${cpuPerBooking.measured.join(' + ')})`,
+      value: round(cpuPerBooking.total),
+      unit: 'ms',
+      ...(pg !== undefined && {
+        anchorName: `pgbench machine time per booking (${cores} cores ÷ bookings/s)`,
+        anchorValue: round((cores * 1000) / pg, 2),
+        ratio: round(cpuPerBooking.total / ((cores * 1000) / pg)),
+      }),
+      note: `${cpuPerBooking.parts.map(([name, v]) => `${name} ${round(v, 2)}`).join(', ')} ms (utime + stime from /proc); the gateway is not in this path`,
+    },
   ];
 }
 
+/** A process whose CPU the saga measures; no pid: not measurable here (say, an external broker). */
+export type MeasuredProcess = { name: string; pid?: number };
+
 /**
- * Waits until both services' outboxes are empty and their consumer groups have committed every
- * message of the topics they read; returns how long that took.
+ * CPU (user + system) used between now and `perBooking`, per process, divided by the bookings made
+ * meanwhile: the platform's processes, the Postgres backends serving the bench database (those
+ * connected at the start; pools keep theirs), and this load generator (not counted in the total).
  */
-async function drain(kafka: Kafka, namespace: string, databaseUrl: string): Promise<number> {
-  const started = Date.now();
-  const groups = [
-    { groupId: `${namespace}.payment`, topic: `${namespace}.scheduling.appointment.v1` },
-    { groupId: `${namespace}.scheduling`, topic: `${namespace}.payment.v1` },
-  ];
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (;;) {
-      const outbox = await withPg(databaseUrl, async (c) =>
-        Number((await c.query(`SELECT (SELECT count(*) FROM scheduling.outbox) + (SELECT count(*) FROM payment.outbox) AS n`)).rows[0].n),
-      );
-      let lag = 0;
-      for (const { groupId, topic } of groups) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        for (const end of ends) {
-          const at = committed.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-          lag += Number(end.high) - Math.max(0, Number(at));
-        }
-      }
-      if (outbox === 0 && lag === 0) return Date.now() - started;
-      if (Date.now() - started > 180_000) throw new Error(`saga bench: the pipeline did not drain (outbox ${outbox}, lag ${lag})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+async function cpuMeter(processes: MeasuredProcess[], databaseUrl: string) {
+  const backends = await withPg(databaseUrl, async (c) =>
+    (await c.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows.map((r) => r.pid as number),
+  );
+  const measured = processes.filter((p) => p.pid !== undefined);
+  const postgres = () => backends.reduce((sum, pid) => sum + (cpuMs(pid) || 0), 0);
+  const self = () => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  };
+  const before = { each: measured.map((p) => cpuMs(p.pid!)), postgres: postgres(), self: self() };
+  return {
+    perBooking: async (bookings: number) => {
+      const each = measured.map((p, i) => (cpuMs(p.pid!) - before.each[i]) / bookings);
+      const pgMs = (postgres() - before.postgres) / bookings;
+      const total = each.reduce((a, b) => a + b, 0) + pgMs;
+      const parts: [string, number][] = [
+        ...measured.map((p, i): [string, number] => [p.name, each[i]]),
+        [`postgres (${backends.length} backends)`, pgMs],
+        ['load generator (not in the total)', (self() - before.self) / bookings],
+        ...processes.filter((p) => p.pid === undefined).map((p): [string, number] => [`${p.name} (not measured)`, NaN]),
+      ];
+      return { total, parts, measured: [...measured.map((p) => p.name), 'postgres'] };
+    },
+  };
 }
 
 async function kafkaRoundTrip(kafka: Kafka, namespace: string, rate: number, seconds: number) {
@@ -312,4 +392,4 @@ async function kafkaRoundTrip(kafka: Kafka, namespace: string, rate: number, sec
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-const round = (n: number) => Math.round(n * 10) / 10;
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -17,5 +17,7 @@ npx tsc -p tsconfig.build.json
 
 start_local_kafka 19292 kafka-bench
 trap stop_local_kafka EXIT
+# The saga section reports the broker's CPU per paid booking when it knows the broker's process.
+if [ -n "$STARTED_KAFKA" ]; then BENCH_KAFKA_PID="$(tr -cd '0-9' <"$KAFKA_DATA_DIR/broker.pid")"; export BENCH_KAFKA_PID; fi
 
 node --enable-source-maps -r ./tools/register-paths.js dist/bench/run.js "$@"

@@ -38,7 +38,10 @@ export type StoredAnswer = { request_hash: string; response_status: number; resp
 
 const texts = new Map<string, string>();
 
-/** The statement's text; `keyed` adds the Idempotency-Key lock, lookup and record. The bench's pgbench anchor runs the same text. */
+/**
+ * The statement's text; `keyed` adds the Idempotency-Key lock, lookup and record. The bench's pgbench
+ * anchor runs this text with its writes gated on the projection insert (bench/booking-workload.ts).
+ */
 export function bookingStatement(schema: string, keyed: boolean): string {
   const id = `${schema}:${keyed}`;
   let text = texts.get(id);
