@@ -143,7 +143,7 @@ export function pgbenchScript(workload: BookingWorkload, firstProvider: number, 
   // slotOf and target, in pgbench's integer arithmetic.
   const perBlock = `(:k / ${PROVIDERS_PER_WORKLOAD})`;
   return [
-    `-- pgbench anchor, ${workload} workload (bench/booking-workload.ts); run with -D n=0 -D clients=<clients>`,
+    `-- pgbench anchor, ${workload} workload (bench/booking-workload.ts)`,
     `\\set n :n + 1`,
     `\\set k ${request}`,
     `\\set p ${firstProvider} + :k % ${PROVIDERS_PER_WORKLOAD}`,

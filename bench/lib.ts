@@ -119,7 +119,11 @@ export async function load(options: {
           {
             setupRequest: (req: autocannon.Request) => {
               const next = options.build!();
-              return { ...req, path: next.path, body: next.body, method: next.method ?? req.method };
+              // autocannon writes Content-Length into the headers object it hands back next time: a GET
+              // after a POST would announce the POST's body.
+              const headers = { ...req.headers };
+              delete headers['Content-Length'];
+              return { ...req, headers, path: next.path, body: next.body, method: next.method ?? req.method };
             },
           },
         ]
@@ -200,18 +204,9 @@ export async function freshDatabase(baseUrl: string, name: string): Promise<stri
   return url.toString();
 }
 
-/**
- * Runs pgbench with a script file (prepared statements, `define` as `-D name=value`); returns
- * transactions per second (excluding connection time), how many were processed, and the arguments.
- */
-export function pgbench(
-  databaseUrl: string,
-  scriptPath: string,
-  clients: number,
-  seconds: number,
-  define: Record<string, string | number> = {},
-): { tps: number; transactions: number; latencyMs: number; args: string[] } {
-  const args = [
+/** pgbench's arguments for a run of a script file: prepared statements, `define` as `-D name=value`. */
+export function pgbenchArgs(scriptPath: string, clients: number, seconds: number, define: Record<string, string | number> = {}): string[] {
+  return [
     '-n',
     '-M',
     'prepared',
@@ -225,12 +220,16 @@ export function pgbench(
     '-f',
     scriptPath,
   ];
+}
+
+/** Runs pgbench (see pgbenchArgs); returns transactions per second (excluding connection time) and how many were processed. */
+export function pgbench(databaseUrl: string, args: string[]): { tps: number; transactions: number; latencyMs: number } {
   const output = execFileSync('pgbench', [...args, databaseUrl], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const tps = /tps = ([\d.]+) \((without initial connection time|excluding connections establishing)\)/.exec(output);
   const processed = /number of transactions actually processed: (\d+)/.exec(output);
   const latency = /latency average = ([\d.]+) ms/.exec(output);
   if (!tps || !processed) throw new Error(`could not read pgbench output:\n${output}`);
-  return { tps: Number(tps[1]), transactions: Number(processed[1]), latencyMs: latency ? Number(latency[1]) : NaN, args };
+  return { tps: Number(tps[1]), transactions: Number(processed[1]), latencyMs: latency ? Number(latency[1]) : NaN };
 }
 
 /**

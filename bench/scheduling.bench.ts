@@ -12,7 +12,7 @@ import {
   SLOT_MS,
   WORKLOADS,
 } from './booking-workload';
-import { BenchRow, latencyOf, load, LoadResult, pgbench, percentile, RunningService, withPg } from './lib';
+import { BenchRow, latencyOf, load, LoadResult, pgbench, pgbenchArgs, percentile, RunningService, withPg } from './lib';
 
 /** A week ahead, at a UTC midnight, so every slot is bookable. */
 const BASE = Math.floor(Date.now() / DAY_MS) * DAY_MS + 7 * DAY_MS;
@@ -58,7 +58,6 @@ export type BookingAnchor = {
   winnersPerSec: number;
   latencyMs: number;
   script: string;
-  args: string[];
 };
 
 /** The service's side of a booking workload: only 201s count. */
@@ -86,9 +85,12 @@ export async function measureBookingAnchor(opts: SchedulingBenchOptions, workloa
   const seconds = bookingSeconds(opts.quick);
   const first = PROVIDERS.pgbench[workload];
   const script = opts.artifact(`booking-${workload}.pgbench.sql`);
-  writeFileSync(script, pgbenchScript(workload, first, BASE, await sampleBooking(opts.databaseUrl, sampleFrom)));
+  const args = pgbenchArgs(script, PGBENCH_CLIENTS, seconds, { n: 0, clients: PGBENCH_CLIENTS });
+  const text = pgbenchScript(workload, first, BASE, await sampleBooking(opts.databaseUrl, sampleFrom));
+  const shown = args.map((a) => (a === script ? path.basename(script) : a));
+  writeFileSync(script, `-- run as: pgbench ${shown.join(' ')} <the bench database>\n${text}`);
   await opts.drain();
-  const run = await opts.pause(() => pgbench(opts.databaseUrl, script, PGBENCH_CLIENTS, seconds, { n: 0, clients: PGBENCH_CLIENTS }));
+  const run = await opts.pause(() => pgbench(opts.databaseUrl, args));
   const outcome = await collectAnchorOutcome(opts.databaseUrl, four(first));
   if (outcome.events !== 2 * outcome.appointments || outcome.outbox !== 2 * outcome.appointments) {
     throw new Error(`pgbench anchor (${workload}): a conflict wrote something: ${JSON.stringify(outcome)}`);
@@ -106,7 +108,6 @@ export async function measureBookingAnchor(opts: SchedulingBenchOptions, workloa
     winnersPerSec: (run.tps * outcome.appointments) / run.transactions,
     latencyMs: run.latencyMs,
     script,
-    args: run.args,
   };
 }
 
