@@ -214,7 +214,7 @@ export async function benchSaga(opts: {
   const steps: { rate: number; p99: number; cpuMs: number; failed: number; ok: boolean }[] = [];
   const p99Target = 100;
   const fixedOk = percentile(latencies, 99) <= p99Target;
-  const ladder = fixedOk ? [150, 200, 250, 300, 400, 500, 600, 800, 1000, 1250, 1500, 2000] : [75, 50, 25];
+  const ladder = fixedOk ? [150, 200, 250, 300, 400, 500, 600, 800, 1000, 1250, 1500, 2000].filter((r) => r > rate) : [75, 50, 25, 10].filter((r) => r < rate);
   const stepSeconds = quick ? 3 : 6;
   const budgetMs = (quick ? 40 : 100) * 1000;
   const searchStarted = Date.now();

@@ -40,7 +40,7 @@ const hotProvider = (id: string) => ({
   bookingHorizonDays: 730,
 });
 
-export async function createHotProviders(service: RunningService, ids: string[]): Promise<void> {
+async function createHotProviders(service: RunningService, ids: string[]): Promise<void> {
   for (const id of ids) {
     const res = await fetch(`${service.url}/providers`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hotProvider(id)) });
     if (res.status !== 201) throw new Error(`creating provider ${id}: ${res.status} ${await res.text()}`);
