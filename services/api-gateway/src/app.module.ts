@@ -54,6 +54,7 @@ export class AppModule {
               secret: config.JWT_SECRET,
               publicKey: config.JWT_PUBLIC_KEY,
               jwksUrl: config.JWT_JWKS_URL,
+              jwksRefreshSeconds: config.JWT_JWKS_REFRESH_SECONDS,
               clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
             }),
         },

@@ -47,6 +47,11 @@ describe('loadApiGatewayConfig', () => {
     expect(problemsOf({ ...production, JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }).join('\n')).toMatch(/not a PEM public key/);
   });
 
+  it('requires an https JWKS URL in production', () => {
+    expect(problemsOf({ ...production, JWT_JWKS_URL: 'http://auth.example/jwks.json' }).join('\n')).toMatch(/JWT_JWKS_URL must be an https:\/\/ URL/);
+    expect(loadApiGatewayConfig({ ...production, JWT_JWKS_URL: 'https://auth.example/jwks.json' }).JWT_JWKS_REFRESH_SECONDS).toBe(300);
+  });
+
   it('accepts a PEM public key written on one line with \\n escapes', () => {
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const config = loadApiGatewayConfig({ ...production, JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') });

@@ -38,6 +38,8 @@ export const gatewayConfigShape = {
   /** PEM public key (RSA, EC or Ed25519); `\n` escapes are accepted so it fits in one variable. */
   JWT_PUBLIC_KEY: optionalText,
   JWT_JWKS_URL: z.string().url().optional(),
+  /** How long a fetched JWKS is used; a key removed from the JWKS stops verifying within this long. */
+  JWT_JWKS_REFRESH_SECONDS: z.coerce.number().int().min(1).max(86400).default(300),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   REDIS_URL: z
     .string()
@@ -51,6 +53,15 @@ export const gatewayConfigShape = {
     .default('gateway:rl'),
   /** How long an unfinished Idempotency-Key claim blocks retries (409) before another attempt may take it over. */
   IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /**
+   * Browser origins allowed to call the API (CORS), comma-separated, e.g. `https://app.example.com`;
+   * empty: none (no CORS headers, so browsers on other origins cannot read answers).
+   */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every((o) => /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o)), 'must be origins such as https://app.example.com, comma-separated (no paths, no *)'),
   /** How long a finished Idempotency-Key is replayed before it is forgotten. */
   IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
 };
@@ -72,6 +83,9 @@ export function loadApiGatewayConfig(env: NodeJS.ProcessEnv = process.env): ApiG
   const secret = raw.JWT_SECRET ?? (development && !hasKey ? DEV_JWT_SECRET : undefined);
   if (!hasKey && !development) problems.push('JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL: at least one is required to verify bearer tokens');
   if (raw.JWT_SECRET === DEV_JWT_SECRET && !development) problems.push('JWT_SECRET is the public development secret; set a real one');
+  if (raw.NODE_ENV === 'production' && raw.JWT_JWKS_URL && !raw.JWT_JWKS_URL.startsWith('https://')) {
+    problems.push('JWT_JWKS_URL must be an https:// URL in production: the signing keys must not be open to tampering on the way');
+  }
   const publicKey = raw.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n');
   if (publicKey) {
     try {

@@ -4,6 +4,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { createHttpApp } from '@booking/platform';
 import { AppModule } from './app.module';
 import { ApiGatewayConfig } from './config';
+import { installHttpSecurity } from './http-security';
 import { sendVerbatimJson } from './upstream/verbatim-json';
 
 /** The OpenAPI 3 document, generated from the controllers and their zod schemas. */
@@ -23,6 +24,7 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
 /** Builds the gateway exactly as production runs it (main.ts) and as e2e tests boot it: docs at /docs and /openapi.json. */
 export async function createGatewayApp(config: ApiGatewayConfig): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AppModule.forRoot(config), config);
+  await installHttpSecurity(app, config);
   SwaggerModule.setup('docs', app, openApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',
     raw: ['json'],

@@ -12,6 +12,12 @@ export type JwtVerifierOptions = {
   /** PEM: RSA (RS*, PS*), EC (ES*) or Ed25519 (EdDSA). */
   publicKey?: string;
   jwksUrl?: string;
+  /**
+   * How long a fetched JWKS is used before it is fetched again (default 300 s), and so how long a key
+   * removed from it keeps verifying. A token whose `kid` is not in the set fetches it at once (at most
+   * once per this long, or 30 s if shorter).
+   */
+  jwksRefreshSeconds?: number;
   clockToleranceSeconds?: number;
 };
 
@@ -41,11 +47,16 @@ export class JwtVerifier {
   private readonly getKey: JWTVerifyGetKey;
   private readonly algorithms: string[];
   private readonly verified = new Map<string, { principal: Principal; validUntil: number }>();
+  private readonly rememberMs: number;
 
   constructor(private readonly options: JwtVerifierOptions) {
     const secret: KeyObject | undefined = options.secret ? createSecretKey(Buffer.from(options.secret, 'utf8')) : undefined;
     const publicKey: KeyObject | undefined = options.publicKey ? createPublicKey(options.publicKey) : undefined;
-    const jwks = options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3000, cooldownDuration: 30_000 }) : undefined;
+    const refreshMs = (options.jwksRefreshSeconds ?? 300) * 1000;
+    this.rememberMs = Math.min(60_000, refreshMs);
+    const jwks = options.jwksUrl
+      ? createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3000, cacheMaxAge: refreshMs, cooldownDuration: Math.min(30_000, refreshMs) })
+      : undefined;
     if (!secret && !publicKey && !jwks) throw new Error('JwtVerifier needs a secret, a public key or a JWKS URL');
     this.algorithms = [...(secret ? HMAC : []), ...(publicKey || jwks ? ASYMMETRIC : [])];
     this.getKey = async (header: JWTHeaderParameters, token) => {
@@ -91,12 +102,13 @@ export class JwtVerifier {
   /**
    * Callers send the same token on every request until it expires; verifying it once and keeping the
    * result saves the signature check on each of them. Never kept past the token's exp, nor past a
-   * minute, so a key withdrawn from the JWKS stops working within a minute. Bounded: the oldest go first.
+   * minute or the JWKS refresh, so a key withdrawn from the JWKS stops working with the next refresh.
+   * Bounded: the oldest go first.
    */
   private remember(token: string, principal: Principal, exp: number | undefined): void {
     if (exp === undefined) return;
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
-    this.verified.set(token, { principal, validUntil: Math.min(exp * 1000, Date.now() + 60_000) });
+    this.verified.set(token, { principal, validUntil: Math.min(exp * 1000, Date.now() + this.rememberMs) });
   }
 
   private toProblem(error: unknown): ProblemError {
