@@ -39,8 +39,9 @@ function secretsWrittenInTheRepository(): Map<string, string> {
       continue; // listed but deleted in the work tree
     }
     const add = (value: string, where: string) => {
-      // `<NAME>_FILE` holds a path, not the secret.
-      if (value.length >= 6 && !/^[$<-]/.test(value) && !where.endsWith('_FILE')) found.set(value, `${file} (${where})`);
+      // `<NAME>_FILE` holds a path, not the secret; a URL (a push endpoint) is an address, whose password
+      // is taken below.
+      if (value.length >= 6 && !/^[$<-]|^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !where.endsWith('_FILE')) found.set(value, `${file} (${where})`);
     };
     for (const m of text.matchAll(DEFAULTED)) add(m[2], m[1]);
     for (const m of text.matchAll(QUOTED)) add(m[3], m[1]);
