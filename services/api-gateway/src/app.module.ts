@@ -1,6 +1,7 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Platform, PlatformModule } from '@booking/platform';
 import { AppointmentsHttpController } from './appointments/appointments.http.controller';
+import { AsyncApiHttpController } from './asyncapi/asyncapi.http.controller';
 import { CallerGuard } from './auth/caller.guard';
 import { JsonBodyGuard } from './auth/json-body.guard';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -43,7 +44,7 @@ export class AppModule {
       module: AppModule,
       // The gateway answers /health/ready itself (with Redis).
       imports: [PlatformModule.forRoot({ service: 'api-gateway', schema: 'gateway', migrations, topics: [], config }, { ownReadiness: true })],
-      controllers: [GatewayHealthHttpController, ProvidersHttpController, AppointmentsHttpController],
+      controllers: [GatewayHealthHttpController, ProvidersHttpController, AppointmentsHttpController, AsyncApiHttpController],
       providers: [
         {
           provide: JwtVerifier,

@@ -123,6 +123,20 @@ describe('api gateway (e2e)', () => {
     });
   });
 
+  describe('AsyncAPI', () => {
+    it('serves the events as an AsyncAPI 3 document and as a page, without a token', async () => {
+      const json = await t.gateway.request('GET', '/asyncapi.json');
+      expect(json.status).toBe(200);
+      expect(json.headers['content-type']).toMatch(/^application\/json/);
+      expect(json.body.asyncapi).toBe('3.0.0');
+      expect(Object.values(json.body.channels as Record<string, { address: string }>).map((c) => c.address)).toContain(TOPICS.payment);
+      const page = await t.gateway.request('GET', '/asyncapi');
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(page.text).toContain('<h3>PaymentSucceeded</h3>');
+    });
+  });
+
   describe('OpenAPI', () => {
     it('serves an OpenAPI 3 document of every /v1 operation, with bearer auth, schemas and problem+json errors', async () => {
       const res = await t.gateway.request('GET', '/openapi.json');
