@@ -8,6 +8,7 @@ import { gatewayConfigShape } from '../services/api-gateway/src/config';
 import { paymentConfigShape } from '../services/payment/src/config';
 import { schedulingConfigShape } from '../services/scheduling/src/config';
 import { benchGateway, gatewayBenchEnv } from './gateway.bench';
+import { benchObservability } from './observability.bench';
 import { runReminderBench } from './reminder.bench';
 import { benchSaga } from './saga.bench';
 import { benchScheduling, measureBookingAnchor, prepareBooking, SchedulingBenchOptions } from './scheduling.bench';
@@ -22,7 +23,7 @@ import { BenchRow, drain, freshDatabase, paused, ROOT, startService, withPg } fr
  */
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  // `--only saga,reminder` runs just those sections (slot-engine, scheduling, gateway, saga, reminder).
+  // `--only saga,reminder` runs just those sections (slot-engine, scheduling, gateway, saga, reminder, observability).
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',').filter(Boolean)) : undefined;
   const runs = (section: string) => !only || only.has(section);
@@ -149,6 +150,11 @@ async function main(): Promise<void> {
         note: `p50 ${l.p50Ms} ms, max ${l.maxMs} ms, poll ${reminders.pollIntervalMs} ms`,
       });
     }
+  }
+
+  if (runs('observability')) {
+    const baseDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/booking';
+    rows.push(...(await benchObservability({ baseDatabaseUrl, brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092', quick })));
   }
 
   const report = {

@@ -82,3 +82,16 @@ ensure_redis() {
 stop_local_redis() {
   if [ -n "$STARTED_REDIS" ] && [ -f "$REDIS_DIR/redis.pid" ]; then kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true; fi
 }
+
+# Installs Debian packages whose commands are missing: ensure_debian_package <package> <command>...
+# (apt-get update first; sudo when not root; no prompts). A test that needs the tool fails loudly without it.
+ensure_debian_package() {
+  local package="$1" missing=""; shift
+  for command in "$@"; do command -v "$command" >/dev/null || missing=1; done
+  [ -z "$missing" ] && return 0
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  command -v apt-get >/dev/null || die "$package is required ($*) and this is not a Debian machine: install it first"
+  log "installing $package (apt-get)"
+  $sudo apt-get update -qq || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$package" >/dev/null || die "apt-get install $package failed"
+}

@@ -10,6 +10,8 @@ cd "$ROOT"
 ensure_node_modules
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/booking_test}"
 ensure_postgres "$DATABASE_URL"
+# The observability tests run the real Prometheus server and promtool (alert rules and their unit tests).
+ensure_debian_package prometheus prometheus promtool
 
 ensure_redis
 trap stop_local_redis EXIT

@@ -41,7 +41,8 @@ export async function startService(name: ServiceName, env: TestEnvironment, extr
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  // Generous: on a loaded 2-core machine five services starting at once take a while.
+  const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output.join('')}`);
     try {
@@ -51,7 +52,7 @@ export async function startService(name: ServiceName, env: TestEnvironment, extr
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} was not ready within 60 s:\n${output.join('')}`);
+      throw new Error(`${name} was not ready within 180 s:\n${output.join('')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController, ReadinessController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
 import { Platform, PlatformOptions } from './platform';
 
 class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -29,7 +30,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: http.ownReadiness ? [HealthController] : [HealthController, ReadinessController],
+      controllers: http.ownReadiness ? [HealthController, MetricsController] : [HealthController, ReadinessController, MetricsController],
       providers: [{ provide: Platform, useValue: platform }, PlatformLifecycle],
       exports: [Platform],
     };

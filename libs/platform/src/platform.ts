@@ -10,6 +10,10 @@ import { sweepInbox } from './inbox/inbox';
 import { createLogger } from './logging/logger';
 import { outboxChannel, outboxMigrations } from './outbox/outbox';
 import { OutboxRelay } from './outbox/outbox-relay';
+import { ConsumerLagProbe } from './metrics/kafka-metrics';
+import { platformMetrics, registerPlatformSource } from './metrics/platform-metrics';
+import { collectRuntimeMetrics } from './metrics/registry';
+import { flushTraces } from './tracing/propagation';
 
 const INBOX_SWEEP_INTERVAL_MS = 10 * 60_000;
 
@@ -57,6 +61,9 @@ export class Platform {
   private started = false;
   private inboxSweepTimer?: NodeJS.Timeout;
   private inboxSweep?: Promise<number>;
+  private readonly metrics = platformMetrics();
+  private readonly lagProbe: ConsumerLagProbe;
+  private unregisterMetrics?: () => void;
 
   constructor(readonly options: PlatformOptions) {
     const { config } = options;
@@ -82,7 +89,13 @@ export class Platform {
       namespace: config.KAFKA_NAMESPACE,
       pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
       vacuumEveryRows: config.OUTBOX_VACUUM_EVERY_ROWS,
+      onRound: (seconds, published) => {
+        this.metrics.relayRound.observe({ service: options.service }, seconds);
+        if (published) this.metrics.relayed.inc({ service: options.service }, published);
+      },
     });
+    this.metrics.started.set({ service: options.service }, 0);
+    this.lagProbe = new ConsumerLagProbe(this.kafka, () => this.consumers.map((c) => c.subscription), this.logger);
   }
 
   get schema(): string {
@@ -144,7 +157,16 @@ export class Platform {
     await this.listener.start();
     this.inboxSweepTimer = setInterval(() => void this.sweepInbox(), INBOX_SWEEP_INTERVAL_MS);
     this.inboxSweepTimer.unref();
+    collectRuntimeMetrics();
+    this.unregisterMetrics = registerPlatformSource({
+      service: this.options.service,
+      pools: { requests: this.knex, consumers: this.consumerKnex },
+      relayLeader: () => this.relay.isLeader(),
+      outbox: () => this.relay.backlog(this.knex),
+      lag: () => this.lagProbe.samples(),
+    });
     this.started = true;
+    this.metrics.started.set({ service: this.options.service }, 1);
   }
 
   /** Starts a consumer in this service's own group; topic and group names get the namespace. */
@@ -190,6 +212,7 @@ export class Platform {
     this.inboxSweep = sweepInbox(this.knex, schema, config.INBOX_RETENTION_HOURS, () => !this.started)
       .then((removed) => {
         if (removed) this.logger.info({ removed, retentionHours: config.INBOX_RETENTION_HOURS }, 'old inbox rows removed');
+        this.metrics.inboxSwept.inc({ service: this.options.service }, removed);
         return removed;
       })
       .catch((error) => {
@@ -202,12 +225,16 @@ export class Platform {
 
   async stop(): Promise<void> {
     this.started = false;
+    // A scrape from now on reports nothing of this platform rather than asking parts that are stopping.
+    this.unregisterMetrics?.();
+    this.metrics.started.set({ service: this.options.service }, 0);
     clearInterval(this.inboxSweepTimer);
     await this.inboxSweep;
     await Promise.allSettled(this.consumers.map((c) => c.stop()));
     await this.listener?.stop();
-    await this.relay.stop();
+    await Promise.all([this.relay.stop(), this.lagProbe.stop()]);
     await this.producer.disconnect().catch(() => undefined);
     await Promise.all([this.knex.destroy(), this.consumerKnex.destroy()]);
+    await flushTraces();
   }
 }

@@ -11,6 +11,7 @@ import { ListRemindersHttpController } from './list-reminders/list-reminders.htt
 import { migrations } from './migrations';
 import { ReminderEventsKafkaController } from './reminder-events.kafka.controller';
 import { RemindersRepository } from './reminders/reminders.repository';
+import { ReminderBacklogMetric } from './reminder.metrics';
 
 @Module({})
 export class AppModule {
@@ -38,6 +39,7 @@ export class AppModule {
         ReminderEventsKafkaController,
         ReminderDispatcher,
         ReminderWorkers,
+        ReminderBacklogMetric,
       ],
     };
   }

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { ConfigError } from '@booking/platform/config';
 import { loadReminderConfig } from './config';

@@ -11,6 +11,8 @@ import { Platform } from '../platform';
 import { problem, ProblemError, ProblemFilter } from './problem';
 import { installRequestContext } from './request-context';
 import { decodeJsonBody, installTextCheck, parseQueryString, refuseContentEncoding } from './request-text';
+import { installHttpMetrics } from '../metrics/http-metrics';
+import { installHttpTracing } from '../tracing/http-tracing';
 
 export type HttpSettings = Pick<BaseConfig, 'HTTP_HOST' | 'HTTP_BODY_LIMIT'> & { port: number };
 
@@ -109,6 +111,8 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
   // Every answer (refused bodies and unknown routes included) carries the correlation id.
   installRequestContext(fastify, platform.logger);
   installTextCheck(fastify);
+  installHttpMetrics(fastify);
+  installHttpTracing(fastify);
   app.useGlobalFilters(new ProblemFilter(platform.logger));
   app.enableShutdownHooks();
   return app;

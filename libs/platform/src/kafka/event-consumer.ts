@@ -5,6 +5,9 @@ import { ContractRegistry, Envelope, dlqTopic } from '@booking/contracts';
 import { withCorrelation } from '../logging/correlation';
 import { PermanentEventError } from './errors';
 import { decodeEnvelope, EnvelopeDecodeError } from './codec';
+import { consumerMetrics, trackConsumerMembership } from '../metrics/kafka-metrics';
+import { consumerSpan, endSpan } from '../tracing/kafka-spans';
+import { setEventTrace } from '../tracing/propagation';
 
 /**
  * Messages sent to a dead-letter topic, by source topic, consumer group and event type (`undecodable`
@@ -107,6 +110,7 @@ export class EventConsumer {
   private running = false;
   private readonly active = new Set<Promise<void>>();
   private committer?: OffsetCommitter;
+  private readonly metrics = consumerMetrics();
 
   constructor(
     private readonly kafka: Kafka,
@@ -114,6 +118,11 @@ export class EventConsumer {
     private readonly logger: Logger,
     private readonly options: ConsumerOptions,
   ) {}
+
+  /** The (namespaced) group and the topics it reads, for the lag gauge. */
+  get subscription(): { group: string; topics: readonly string[] } {
+    return { group: this.options.groupId, topics: this.options.topics };
+  }
 
   async start(): Promise<void> {
     const o = this.options;
@@ -129,6 +138,13 @@ export class EventConsumer {
     });
     this.consumer = consumer;
     this.committer = new OffsetCommitter(consumer, this.logger, o.commitIntervalMs ?? 100);
+    trackConsumerMembership(consumer, o.groupId, this.logger);
+    // Every series an alert asks about exists from the start at 0, so that its first increase shows.
+    for (const topic of o.topics) {
+      for (const type of [...Object.keys(o.handlers), 'undecodable']) {
+        for (const outcome of ['handled', 'retried', 'dead_lettered'] as const) this.metrics.messages.inc({ group: o.groupId, topic, type, outcome }, 0);
+      }
+    }
     await consumer.connect();
     await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     this.running = true;
@@ -236,12 +252,22 @@ export class EventConsumer {
         throw error;
       }
     };
+    const started = process.hrtime.bigint();
+    // One span per event, each continuing its own trace: the handler writes every event's effects in
+    // one transaction and finds each one's span through eventCorrelation(event).
+    const spans = items.map((item) => {
+      const span = consumerSpan(this.options.groupId, run.topic, item.message, type);
+      if (span) setEventTrace(item.event as Envelope, span.span);
+      return span;
+    });
     try {
       await handler(
         items.map((item) => item.event as Envelope),
         { topic: run.topic, partition: run.partition, heartbeat },
       );
+      for (const span of spans) endSpan(span);
     } catch (error) {
+      for (const span of spans) endSpan(span, error);
       if (run.failure || !this.running) {
         run.failure ??= { error };
         return;
@@ -249,6 +275,9 @@ export class EventConsumer {
       this.logger.warn({ err: error, type, messages: items.length }, 'batch handler failed; handling its messages one by one');
       return this.processEach(run, items);
     }
+    const labels = { group: this.options.groupId, topic: run.topic, type };
+    this.metrics.handlerDuration.observe({ ...labels, mode: 'batch' }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.messages.inc({ ...labels, outcome: 'handled' }, items.length);
     for (const item of items) run.finished(item.index);
     await this.beat(run);
   }
@@ -306,19 +335,29 @@ export class EventConsumer {
     const maxAttempts = this.options.maxAttempts ?? 5;
     const initial = this.options.initialBackoffMs ?? 200;
     const max = this.options.maxBackoffMs ?? 5000;
+    const labels = { group: this.options.groupId, topic, type: event.type };
+    // One span for every attempt at the message, a child of the span that published it.
+    const span = consumerSpan(this.options.groupId, topic, message, event.type);
+    if (span) setEventTrace(event, span.span);
+    const correlation = { correlationId: event.correlationId, causationId: event.eventId, trace: span?.context };
     for (let attempt = 1; ; attempt++) {
+      const started = process.hrtime.bigint();
       try {
-        await withCorrelation({ correlationId: event.correlationId, causationId: event.eventId }, () =>
-          handler(event, { topic, partition, offset: message.offset, heartbeat }),
-        );
+        await withCorrelation(correlation, () => (span ? span.run(() => handler(event, { topic, partition, offset: message.offset, heartbeat })) : handler(event, { topic, partition, offset: message.offset, heartbeat })));
+        this.metrics.handlerDuration.observe({ ...labels, mode: 'single' }, Number(process.hrtime.bigint() - started) / 1e9);
+        this.metrics.messages.inc({ ...labels, outcome: 'handled' });
+        endSpan(span);
         return;
       } catch (error) {
         const permanent = error instanceof PermanentEventError;
         if (permanent || attempt >= maxAttempts || !this.running) {
+          endSpan(span, error);
           if (!this.running && !permanent) throw error; // shutting down: leave it uncommitted for the next owner
           await this.deadLetter(topic, partition, message, error as Error, attempt, event.type);
           return;
         }
+        span?.span.addEvent('retry', { attempt, 'exception.message': (error as Error)?.message ?? String(error) });
+        this.metrics.messages.inc({ ...labels, outcome: 'retried' });
         const backoff = Math.min(max, initial * 2 ** (attempt - 1));
         this.logger.warn(
           { err: error, eventId: event.eventId, type: event.type, attempt, backoffMs: backoff },
@@ -350,6 +389,7 @@ export class EventConsumer {
       messages: [{ key: message.key, value: message.value, headers }],
     });
     deadLetteredMessages.inc({ topic, group: this.options.groupId, type });
+    this.metrics.messages.inc({ group: this.options.groupId, topic, type, outcome: 'dead_lettered' });
   }
 
   /**

@@ -1,7 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { Context } from '@opentelemetry/api';
 
-export type CorrelationContext = { correlationId: string; causationId?: string };
+/**
+ * What work carries from its cause: the correlation id, the event that caused it, and the trace
+ * context its effects continue (set by consumers per event; see eventCorrelation).
+ */
+export type CorrelationContext = { correlationId: string; causationId?: string; trace?: Context };
 
 const storage = new AsyncLocalStorage<CorrelationContext>();
 

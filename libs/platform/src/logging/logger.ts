@@ -1,7 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { Level, Logger } from 'pino';
+import { Context, context, trace } from '@opentelemetry/api';
 import { currentCorrelation } from './correlation';
 import { REDACT_PATHS, REDACTED } from './redaction';
+
+/** The trace and span ids of the current trace context, for log lines (nothing when not traced). */
+function traceFields(ctx: Context): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpanContext(ctx);
+  return span && trace.isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
+}
 
 /**
  * Structured JSON logs; every line written inside a correlation context carries its id, and no line
@@ -16,8 +23,9 @@ export function createLogger(service: string, level: string, destination?: pino.
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     mixin: () => {
-      const context = currentCorrelation();
-      return context ? { correlationId: context.correlationId } : {};
+      const correlation = currentCorrelation();
+      const traced = traceFields(correlation?.trace ?? context.active());
+      return correlation ? { correlationId: correlation.correlationId, ...traced } : traced;
     },
   };
   return destination ? pino(options, destination) : pino(options);

@@ -1,9 +1,13 @@
+import type { Span } from '@opentelemetry/api';
 import { Producer } from 'kafkajs';
+import type { Knex } from 'knex';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { HEADER_CORRELATION_ID, HEADER_EVENT_ID, HEADER_EVENT_TYPE } from '@booking/contracts';
 import { quoteIdent } from '../database/database';
 import { namespaced } from '../kafka/kafka';
+import { endSpan, publishSpan } from '../tracing/kafka-spans';
+import { TRACEPARENT } from '../tracing/propagation';
 
 export type OutboxRelayOptions = {
   databaseUrl: string;
@@ -13,11 +17,16 @@ export type OutboxRelayOptions = {
   batchSize?: number;
   /** Vacuum the outbox after this many deleted rows; 0 or unset: never (autovacuum's job). */
   vacuumEveryRows?: number;
+  /** Told after every round of the active relay: how long it took and how many rows it sent. */
+  onRound?: (seconds: number, published: number) => void;
 };
+
+/** The backlog gauge counts at most this many rows: a scrape must stay cheap however large the outbox grew. */
+const BACKLOG_COUNT_LIMIT = 100_000;
 
 type Session = { client: Client; broken: boolean };
 
-type OutboxRow = { id: string; event_id: string; topic: string; message_key: string; event_type: string; payload: string; correlation_id: string | null };
+type OutboxRow = { id: string; event_id: string; topic: string; message_key: string; event_type: string; payload: string; correlation_id: string | null; trace_parent: string | null };
 
 /**
  * Publishes outbox rows to Kafka. Exactly one relay per service is active (a session advisory lock);
@@ -142,7 +151,9 @@ export class OutboxRelay {
         }
         if (this.leader) {
           this.notified = false;
+          const started = process.hrtime.bigint();
           const published = await this.publishBatch();
+          this.options.onRound?.(Number(process.hrtime.bigint() - started) / 1e9, published);
           // A full round: more may be waiting. Anything committed since this round's read has notified.
           if (published >= this.batchSize) continue;
         }
@@ -164,7 +175,7 @@ export class OutboxRelay {
     if (!session || session.broken || !this.leader) throw new Error('outbox relay is not the active one');
     const { client } = session;
     const outbox = `${quoteIdent(this.options.schema)}.outbox`;
-    const columns = `id, event_id, topic, message_key, event_type, payload::text AS payload, payload->>'correlationId' AS correlation_id`;
+    const columns = `id, event_id, topic, message_key, event_type, payload::text AS payload, payload->>'correlationId' AS correlation_id, trace_parent`;
     const limit = this.batchSize;
     const sent = this.sent;
     // The read sees the table as it was before the delete in the same statement, hence the exclusion.
@@ -187,25 +198,56 @@ export class OutboxRelay {
       list.push(row);
       byTopic.set(row.topic, list);
     }
-    await this.producer.sendBatch({
+    const spans: Span[] = [];
+    const sending = this.producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, list]) => ({
         topic: namespaced(this.options.namespace, topic),
-        messages: list.map((row) => ({
-          key: row.message_key,
-          value: row.payload,
-          // Headers come from the row's own columns where possible: a malformed payload must still
-          // leave (and be dead-lettered by its consumers), never wedge the relay.
-          headers: {
-            [HEADER_EVENT_TYPE]: row.event_type,
-            [HEADER_EVENT_ID]: row.event_id,
-            ...(row.correlation_id !== null && { [HEADER_CORRELATION_ID]: row.correlation_id }),
-          },
-        })),
+        messages: list.map((row) => {
+          // The trace the row was written in goes on, through a publish span, in the message's header.
+          const { traceparent, span } = publishSpan(topic, row.event_type, row.trace_parent);
+          if (span) spans.push(span);
+          return {
+            key: row.message_key,
+            value: row.payload,
+            // Headers come from the row's own columns where possible: a malformed payload must still
+            // leave (and be dead-lettered by its consumers), never wedge the relay.
+            headers: {
+              [HEADER_EVENT_TYPE]: row.event_type,
+              [HEADER_EVENT_ID]: row.event_id,
+              ...(row.correlation_id !== null && { [HEADER_CORRELATION_ID]: row.correlation_id }),
+              ...(traceparent !== null && { [TRACEPARENT]: traceparent }),
+            },
+          };
+        }),
       })),
     });
+    try {
+      await sending;
+    } catch (error) {
+      for (const span of spans) endSpan({ span }, error);
+      throw error;
+    }
+    for (const span of spans) span.end();
     this.sent = rows.map((r) => r.id);
     return rows.length;
+  }
+
+  /**
+   * Rows waiting to be published (up to 100000) and the age of the oldest, read on `knex` (not the
+   * relay's session) by the active relay's instance; rows already sent and only waiting for the next
+   * round's delete do not count. A standby answers undefined: the active relay's instance reports.
+   */
+  async backlog(knex: Knex): Promise<{ waiting: number; oldestAgeSeconds: number } | undefined> {
+    if (!this.leader) return undefined;
+    const outbox = `${quoteIdent(this.options.schema)}.outbox`;
+    const sent = `{${this.sent.join(',')}}`;
+    const { rows } = await knex.raw<{ rows: { waiting: number; oldest: number | null }[] }>(
+      `SELECT (SELECT count(*) FROM (SELECT 1 FROM ${outbox} WHERE id <> ALL(?::bigint[]) LIMIT ${BACKLOG_COUNT_LIMIT}) AS w)::int AS waiting,
+              extract(epoch FROM clock_timestamp() - (SELECT created_at FROM ${outbox} WHERE id <> ALL(?::bigint[]) ORDER BY id LIMIT 1))::float8 AS oldest`,
+      [sent, sent],
+    );
+    return { waiting: rows[0].waiting, oldestAgeSeconds: Math.max(0, rows[0].oldest ?? 0) };
   }
 
   /** Starts a background VACUUM of the outbox once enough rows were deleted since the last one. */

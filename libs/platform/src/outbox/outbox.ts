@@ -3,6 +3,7 @@ import { Knex } from 'knex';
 import { Envelope, eventContracts } from '@booking/contracts';
 import { currentCorrelation } from '../logging/correlation';
 import { Migration, quoteIdent } from '../database/database';
+import { currentTraceparent } from '../tracing/propagation';
 
 export type OutgoingEvent = {
   topic: string;
@@ -37,6 +38,14 @@ export const outboxMigrations = (schema: string): Migration[] => [
     name: '0000_outbox_payload_json',
     up: async (knex) => {
       await knex.raw(`ALTER TABLE ${quoteIdent(schema)}.outbox ALTER COLUMN payload TYPE json USING payload::json`);
+    },
+  },
+  {
+    // The W3C trace context (`traceparent`) the row was written in: the relay continues that trace in
+    // the message it publishes. Null when the writer was not traced.
+    name: '0000_outbox_trace_parent',
+    up: async (knex) => {
+      await knex.raw(`ALTER TABLE ${quoteIdent(schema)}.outbox ADD COLUMN IF NOT EXISTS trace_parent text`);
     },
   },
   {
@@ -95,6 +104,7 @@ export function buildEnvelope(event: OutgoingEvent): Envelope {
 export async function appendToOutbox(trx: Knex.Transaction, schema: string, events: OutgoingEvent[]): Promise<Envelope[]> {
   if (events.length === 0) return [];
   const envelopes = events.map(buildEnvelope);
+  const traceparent = currentTraceparent();
   const insert = trx
     .withSchema(schema)
     .table('outbox')
@@ -105,6 +115,7 @@ export async function appendToOutbox(trx: Knex.Transaction, schema: string, even
         message_key: envelope.aggregateId,
         event_type: envelope.type,
         payload: envelope,
+        trace_parent: traceparent,
       })),
     )
     .toSQL();

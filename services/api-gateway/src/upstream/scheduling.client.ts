@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import { z, ZodTypeAny } from 'zod';
 import { HEADER_CORRELATION_ID } from '@booking/contracts';
-import { BoundedLru, currentCorrelation, ProblemError } from '@booking/platform';
+import { BoundedLru, currentCorrelation, injectTraceparent, ProblemError } from '@booking/platform';
 import { compileExactCheck } from './exact-check';
 import { SchedulingChangeFeed } from './scheduling-change-feed';
 import { rememberJsonText } from './verbatim-json';
@@ -181,6 +181,8 @@ export class SchedulingClient {
     const correlationId = currentCorrelation()?.correlationId;
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     if (correlationId) headers[HEADER_CORRELATION_ID] = correlationId;
+    // Scheduling's request span continues the gateway's trace (undici is not instrumented).
+    injectTraceparent(headers);
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     try {
       const response = await this.exchange(

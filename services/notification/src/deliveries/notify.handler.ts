@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Envelope, TOPICS } from '@booking/contracts';
-import { OutgoingEvent } from '@booking/platform';
+import { inSpan, OutgoingEvent } from '@booking/platform';
 import { Channels, DeliveryError, OutgoingMessage, SendResult } from '../channels/channel';
 import { composeMessage, ComposeSettings } from './compose-message';
 import { Claim, DeliveriesRepository, DeliveryRow } from './deliveries.repository';
 import { asNotifiable, NotifiableEvent } from './notifiable-event';
+import { notificationMetrics } from '../notification.metrics';
 import { PlannedDelivery, planDeliveries } from './plan-deliveries';
 
 export type NotifySettings = {
@@ -58,7 +59,7 @@ export class NotifyHandler {
       planned.map(async (p) => {
         const row = rows.get(`${p.role}/${p.channel}`);
         if (!row) throw new Error(`delivery ${p.role}/${p.channel} of ${event.eventId} was not registered`);
-        return this.deliver(event, p, row);
+        return inSpan(`deliver ${p.channel}`, { 'notification.channel': p.channel, 'notification.recipient_role': p.role }, () => this.deliver(event, p, row));
       }),
     );
     const crashed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -79,6 +80,7 @@ export class NotifyHandler {
     if (planned.address === null) {
       const reason = `the ${planned.role.toLowerCase()} has no ${ADDRESS_WORD[planned.channel]}`;
       await this.deliveries.markFailed({ id: row.id, token: null }, reason, deliveryOutcome(event, row, reason));
+      notificationMetrics.deliveries.inc({ channel: planned.channel, outcome: 'failed' });
       log.warn({ reason }, 'notification failed');
       return 'finished';
     }
@@ -97,6 +99,7 @@ export class NotifyHandler {
       if (failure.permanent || claim.attempts >= this.settings.maxAttempts) {
         const reason = failure.permanent ? failure.message : `gave up after ${claim.attempts} attempts: ${failure.message}`;
         await this.deliveries.markFailed({ id: row.id, token: claim.token }, reason, deliveryOutcome(event, row, reason));
+        notificationMetrics.deliveries.inc({ channel: planned.channel, outcome: 'failed' });
         log.warn({ reason, attempt: claim.attempts }, 'notification failed');
         return 'finished';
       }
@@ -105,6 +108,7 @@ export class NotifyHandler {
       return 'retry';
     }
     const recorded = await this.recordSent(claim, result.providerMessageId, deliveryOutcome(event, row));
+    notificationMetrics.deliveries.inc({ channel: planned.channel, outcome: 'sent' });
     if (!recorded) log.warn('sent after the lease had passed to another attempt, which may send it again');
     else log.info({ providerMessageId: result.providerMessageId, attempt: claim.attempts }, 'notification sent');
     return 'finished';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { Envelope, EventData } from '@booking/contracts';
-import { BatchContext, PermanentEventError, Platform } from '@booking/platform';
+import { BatchContext, eventCorrelation, inSpan, PermanentEventError, Platform, withCorrelation } from '@booking/platform';
 import type { Logger } from 'pino';
 import { PAYMENT_CONFIG, PaymentConfig } from '../config';
 import { Payment } from '../payments/payment';
@@ -104,7 +104,11 @@ export class ChargeAppointmentHandler {
     }
     // Only a payment nobody has an answer for yet is (re)charged; any other already had its outcome.
     const records: ChargeRecord[] = await mapConcurrently(toCharge, GATEWAY_CONCURRENCY, async ({ event, payment, method }) => {
-      const outcome = payment.status === 'PENDING' ? await this.charge(payment, method) : undefined;
+      // The charge is a span of the trace of the AppointmentRequested it answers.
+      const outcome =
+        payment.status === 'PENDING'
+          ? await withCorrelation(eventCorrelation(event), () => inSpan('charge', { 'payment.provider.attempts.max': this.config.PAYMENT_PROVIDER_MAX_ATTEMPTS }, () => this.charge(payment, method)))
+          : undefined;
       await heartbeat?.();
       return { event, payment, outcome };
     });

@@ -6,6 +6,7 @@ import { Payment } from '../payments/payment';
 import { PaymentRepository } from '../payments/payment.repository';
 import { PAYMENT_PROVIDER, PaymentProvider, withDeadline } from '../provider/payment-provider';
 import { recordChargeOutcome } from './record-charge-outcome';
+import { paymentMetrics } from '../payment.metrics';
 
 const BATCH = 50;
 
@@ -80,6 +81,7 @@ export class ProcessingChargesPoller implements OnApplicationBootstrap, OnModule
     const moved = await withCorrelation({ correlationId: payment.correlationId, causationId: payment.requestEventId }, () =>
       this.payments.knex.transaction((trx) => recordChargeOutcome(trx, this.payments, payment, payment.status, result)),
     );
+    if (moved) paymentMetrics.payments.inc({ outcome: moved.status });
     return moved !== undefined && result.status !== 'processing';
   }
 

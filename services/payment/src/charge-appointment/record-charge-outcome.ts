@@ -1,11 +1,12 @@
 import { Knex } from 'knex';
 import { Envelope } from '@booking/contracts';
-import { appendToOutbox, buildEnvelope, OutgoingEvent, outboxChannel, query, quoteIdent, withCorrelation } from '@booking/platform';
+import { appendToOutbox, buildEnvelope, currentTraceparent, eventCorrelation, OutgoingEvent, outboxChannel, query, quoteIdent, withCorrelation } from '@booking/platform';
 import { ChargeResult } from '../provider/payment-provider';
 import { paymentFailed, paymentSucceeded } from '../payments/payment-events';
 import { Payment, PaymentStatus } from '../payments/payment';
 import { PaymentRepository } from '../payments/payment.repository';
 import { PAYMENT_SCHEMA } from '../schema';
+import { paymentMetrics } from '../payment.metrics';
 
 /** What came of charging: the gateway's answer, or none at all after every attempt timed out. */
 export type ChargeOutcome = ChargeResult | { status: 'timed_out' };
@@ -81,13 +82,14 @@ export async function recordChargeOutcomes(knex: Knex, consumer: string, records
     out_key: [] as (string | null)[],
     out_type: [] as (string | null)[],
     out_payload: [] as (string | null)[],
+    out_trace: [] as (string | null)[],
   };
   for (const { event, payment, outcome } of records) {
     const { to, emit } = outcome ? transitionOf(outcome) : { to: undefined, emit: undefined };
     // The event is built from the payment as it will be once moved; its version is then taken from
     // the row the update actually wrote, so the envelope can never disagree with the table.
     const outgoing = to && emit ? emit({ ...payment, ...to, version: payment.version + 1 }) : undefined;
-    const envelope = outgoing && withCorrelation({ correlationId: event.correlationId, causationId: event.eventId }, () => buildEnvelope(outgoing));
+    const envelope = outgoing && withCorrelation(eventCorrelation(event), () => buildEnvelope(outgoing));
     columns.event_id.push(event.eventId);
     columns.event_type.push(event.type);
     columns.payment_id.push(payment.id);
@@ -100,16 +102,17 @@ export async function recordChargeOutcomes(knex: Knex, consumer: string, records
     columns.out_key.push(envelope?.aggregateId ?? null);
     columns.out_type.push(envelope?.type ?? null);
     columns.out_payload.push(envelope ? JSON.stringify(envelope) : null);
+    columns.out_trace.push(envelope ? withCorrelation(eventCorrelation(event), currentTraceparent) : null);
   }
   // Prepared once per connection: every charge runs it.
   const { rows } = await query<{ claimed: string[] | null }>(knex, {
-    name: 'payment.record-charge-outcomes.v1',
+    name: 'payment.record-charge-outcomes.v2',
     text: `WITH input AS (
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[])
-         AS i(event_id, event_type, payment_id, status, provider_ref, failure_reason, bump, out_event_id, out_topic, out_key, out_type, out_payload)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[])
+         AS i(event_id, event_type, payment_id, status, provider_ref, failure_reason, bump, out_event_id, out_topic, out_key, out_type, out_payload, out_trace)
      ), claimed AS (
        INSERT INTO ${table('inbox')} (consumer, event_id, event_type)
-       SELECT $13, event_id, event_type FROM input
+       SELECT $14, event_id, event_type FROM input
        ON CONFLICT (consumer, event_id) DO NOTHING
        RETURNING event_id
      ), moved AS (
@@ -120,14 +123,18 @@ export async function recordChargeOutcomes(knex: Knex, consumer: string, records
         WHERE p.id = i.payment_id AND p.status = 'PENDING' AND i.status IS NOT NULL
        RETURNING p.id, p.version
      ), published AS (
-       INSERT INTO ${table('outbox')} (event_id, topic, message_key, event_type, payload)
-       SELECT i.out_event_id, i.out_topic, i.out_key, i.out_type, jsonb_set(i.out_payload, '{aggregateVersion}', to_jsonb(m.version))
+       INSERT INTO ${table('outbox')} (event_id, topic, message_key, event_type, payload, trace_parent)
+       SELECT i.out_event_id, i.out_topic, i.out_key, i.out_type, jsonb_set(i.out_payload, '{aggregateVersion}', to_jsonb(m.version)), i.out_trace
          FROM input i JOIN moved m ON m.id = i.payment_id
         WHERE i.out_payload IS NOT NULL
        RETURNING 1
      )
-     SELECT (SELECT array_agg(event_id::text) FROM claimed) AS claimed, (SELECT pg_notify($14, '') FROM published LIMIT 1) AS notified`,
+     SELECT (SELECT array_agg(event_id::text) FROM claimed) AS claimed, (SELECT pg_notify($15, '') FROM published LIMIT 1) AS notified`,
     values: [...Object.values(columns), consumer, outboxChannel(PAYMENT_SCHEMA)],
   });
-  return new Set(((rows[0]?.claimed ?? []) as string[]).map((id) => id.toLowerCase()));
+  const claimed = new Set(((rows[0]?.claimed ?? []) as string[]).map((id) => id.toLowerCase()));
+  columns.status.forEach((status, i) => {
+    if (status !== null && claimed.has(columns.event_id[i].toLowerCase())) paymentMetrics.payments.inc({ outcome: status });
+  });
+  return claimed;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Envelope, EventData } from '@booking/contracts';
 import { appendToOutbox, handleOnce, PermanentEventError, Platform } from '@booking/platform';
+import { paymentMetrics } from '../payment.metrics';
 import { findPaymentFor } from '../payments/find-payment';
 import { settleReschedule } from '../payments/ledger';
 import { creditIssued } from '../payments/payment-events';
@@ -27,6 +28,7 @@ export class IssueCreditHandler {
     const data = event.data as EventData<'AppointmentRescheduled'>;
     const asksForMoney = data.creditMinor > 0 || data.feeMinor > 0;
     if (data.paymentId === null && !asksForMoney) return;
+    let credited = false;
     await handleOnce(this.platform.knex, PAYMENT_SCHEMA, CREDIT_CONSUMER, event, async (trx) => {
       const found = await findPaymentFor(this.payments, trx, data);
       if (!found) {
@@ -44,7 +46,9 @@ export class IssueCreditHandler {
         await this.payments.insertCredit(trx, credit);
         const version = await this.payments.nextVersion(trx, payment.id);
         await appendToOutbox(trx, PAYMENT_SCHEMA, [creditIssued(payment, credit, settlement.retainedMinor, version)]);
+        credited = true;
       }
     });
+    if (credited) paymentMetrics.credits.inc();
   }
 }

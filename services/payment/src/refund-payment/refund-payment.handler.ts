@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Envelope, EventData } from '@booking/contracts';
 import { appendToOutbox, handleOnce, PermanentEventError, Platform } from '@booking/platform';
+import { paymentMetrics } from '../payment.metrics';
 import type { Logger } from 'pino';
 import { PAYMENT_CONFIG, PaymentConfig } from '../config';
 import { Balance, ClosingSettlement, settleClosing } from '../payments/ledger';
@@ -102,6 +103,7 @@ export class RefundPaymentHandler {
     }
     const providerRefundRef = planned.refundMinor > 0 ? await this.refundAtGateway(found, planned.refundMinor, event) : null;
 
+    let refunded = false;
     await handleOnce(this.platform.knex, PAYMENT_SCHEMA, REFUND_CONSUMER, event, async (trx) => {
       const payment = await this.payments.lock(trx, found.id);
       const settlement = settle(await this.payments.balanceOf(trx, payment));
@@ -122,11 +124,13 @@ export class RefundPaymentHandler {
         };
         await this.payments.insertRefund(trx, refund);
         await appendToOutbox(trx, PAYMENT_SCHEMA, [refundIssued(payment, refund, await this.payments.nextVersion(trx, payment.id))]);
+        refunded = true;
       }
       if (ask.fee && settlement.retainedMinor > 0) {
         await this.payments.insertRetainedFee(trx, { ...source, id: randomUUID(), amountMinor: settlement.retainedMinor, reason: ask.fee.reason });
       }
     });
+    if (refunded) paymentMetrics.refunds.inc();
   }
 
   private async refundAtGateway(payment: Payment, amountMinor: number, event: Envelope): Promise<string> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Envelope, EventData } from '@booking/contracts';
-import { handleOnce, PermanentEventError, Platform } from '@booking/platform';
+import { handleOnce, inSpan, PermanentEventError, Platform } from '@booking/platform';
 import { Clock } from '../clock';
 import { REMINDER_CONFIG, ReminderConfig } from '../config';
 import { planReminders } from '../reminders/reminder-plan';
@@ -28,6 +28,10 @@ export class AppointmentEventsHandler {
 
   async plan(event: Envelope): Promise<void> {
     const snapshot = toSnapshot(event);
+    await inSpan('plan reminders', { 'messaging.message.type': event.type }, () => this.write(event, snapshot));
+  }
+
+  private async write(event: Envelope, snapshot: ReturnType<typeof toSnapshot>): Promise<void> {
     await handleOnce(this.reminders.knex, this.platform.schema, INBOX_CONSUMER, event, async (trx) => {
       const now = this.clock.now();
       if (!(await this.reminders.applyConfirmed(trx, snapshot, now))) {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { currentCorrelation } from '@booking/platform';
 import { Clock } from '../clock';
 import { RemindersRepository } from '../reminders/reminders.repository';
+import { reminderMetrics } from '../reminder.metrics';
 
 export type DispatchResult = {
   /** The time the claim took as "now": rows due at or before it were eligible. */
@@ -32,11 +33,13 @@ export class ReminderDispatcher {
     // As the platform's buildEnvelope: the caller's correlation if there is one (a worker loop has
     // none), otherwise a fresh correlation id per event and no causation.
     const correlation = currentCorrelation();
-    const { locked, dispatched, claimed } = await this.reminders.claimDue(this.reminders.knex, asOf, limit, {
+    const { locked, dispatched, claimed, lateness } = await this.reminders.claimDue(this.reminders.knex, asOf, limit, {
       occurredAt: new Date(),
       correlationId: correlation?.correlationId ?? null,
       causationId: correlation?.causationId ?? null,
     });
+    if (dispatched) reminderMetrics.fired.inc(dispatched);
+    for (const seconds of lateness) reminderMetrics.lateness.observe(seconds);
     return { asOf, locked, dispatched, cancelled: claimed.length - dispatched };
   }
 }

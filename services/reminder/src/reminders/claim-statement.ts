@@ -86,7 +86,8 @@ const PARAMETER = /\$(now|topic|occurredAt|correlationId|causationId|channel)\b/
  *   `gen_random_uuid()` is both the outbox `event_id` and the envelope's `eventId`;
  * - the NOTIFY that wakes the relay at commit, once, if anything was inserted (as `appendToOutbox`).
  * It returns one row: how many rows were locked (decided or left alone), how many envelopes were
- * written, and the decided reminders' ids and statuses in fire order — cast to fixed types, so that a
+ * written, the decided reminders' ids and statuses in fire order, and how late (seconds past its fire
+ * time) each dispatched one went out — cast to fixed types, so that a
  * later migration cannot change the result type of a statement a running worker has prepared.
  *
  * The batch size is part of the text, not a parameter: with it known, Postgres settles on one generic
@@ -136,6 +137,7 @@ export function claimStatement(outboxTable: string, limit: number): ClaimStateme
            (SELECT count(*) FROM outboxed)::int AS dispatched,
            (SELECT array_agg(reminder_id::text ORDER BY fire_at, reminder_id) FROM updated) AS ids,
            (SELECT array_agg(status::text ORDER BY fire_at, reminder_id) FROM updated) AS statuses,
+           (SELECT array_agg(extract(epoch FROM $now::timestamptz - fire_at)::float8) FROM events) AS lateness,
            (SELECT count(*) FROM (SELECT pg_notify($channel::text, '') FROM (SELECT 1 FROM outboxed LIMIT 1) AS once) AS n) AS notified`;
   const parameters: (keyof ClaimParameters)[] = [];
   const text = sql.replace(PARAMETER, (_, name: keyof ClaimParameters) => {

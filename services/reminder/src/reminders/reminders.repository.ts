@@ -32,9 +32,11 @@ export type ClaimResult = {
   dispatched: number;
   /** The decided reminders, in fire order. */
   claimed: ClaimedReminder[];
+  /** Seconds past its fire time at which each dispatched reminder was claimed. */
+  lateness: number[];
 };
 
-type ClaimRow = { locked: number; dispatched: number; ids: string[] | null; statuses: ClaimedReminder['status'][] | null };
+type ClaimRow = { locked: number; dispatched: number; ids: string[] | null; statuses: ClaimedReminder['status'][] | null; lateness: number[] | null };
 
 /** What the envelopes of one claim share; a null correlation id is made fresh per event by Postgres. */
 export type ReminderDueContext = {
@@ -188,10 +190,11 @@ export class RemindersRepository {
     };
     const claim = this.claimStatement(limit);
     const { rows } = await query<ClaimRow>(db, { name: claim.name, text: claim.text, values: claim.parameters.map((name) => values[name]) });
-    const { locked, dispatched, ids, statuses } = rows[0];
+    const { locked, dispatched, ids, statuses, lateness } = rows[0];
     return {
       locked,
       dispatched,
+      lateness: lateness ?? [],
       claimed: (ids ?? []).map((reminderId, i) => ({ reminderId, status: (statuses ?? [])[i] })),
     };
   }
@@ -204,6 +207,12 @@ export class RemindersRepository {
       this.claims.set(limit, claim);
     }
     return claim;
+  }
+
+  /** Reminders due now and not yet dispatched (counted up to `cap`, so that a scrape stays cheap). */
+  async dueBacklog(cap = 100_000): Promise<number> {
+    const { rows } = await this.knex.raw(`SELECT count(*)::int AS due FROM (SELECT 1 FROM reminders WHERE status = 'SCHEDULED' AND fire_at <= now() LIMIT ${cap}) AS d`);
+    return rows[0].due;
   }
 
   /** The earliest fire time still waiting, so an idle worker can wake for it instead of a full poll. */

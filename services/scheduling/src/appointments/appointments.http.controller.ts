@@ -8,7 +8,8 @@ import {
   listAppointmentsQuery,
   rescheduleAppointmentRequest,
 } from './appointment.request';
-import { AppointmentsService } from './appointments.service';
+import { AppointmentsService, BookResult } from './appointments.service';
+import { schedulingMetrics } from '../scheduling.metrics';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,255}$/;
 
@@ -27,11 +28,18 @@ export class AppointmentsHttpController {
     @Headers('x-caller-id') caller: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-      throw new ProblemError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 . _ : -');
+    let result: BookResult;
+    try {
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+        throw new ProblemError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 . _ : -');
+      }
+      const request = parseRequest(bookAppointmentRequest, body);
+      result = await this.appointments.book(request, key ? { key, caller: caller ?? 'anonymous' } : undefined);
+    } catch (error) {
+      schedulingMetrics.bookingsRefused.inc({ code: error instanceof ProblemError ? error.code : 'INTERNAL_ERROR' });
+      throw error;
     }
-    const request = parseRequest(bookAppointmentRequest, body);
-    const result = await this.appointments.book(request, key ? { key, caller: caller ?? 'anonymous' } : undefined);
+    if (!result.replayed) schedulingMetrics.bookingsCreated.inc();
     res.status(result.status);
     if (result.replayed) res.header('Idempotent-Replayed', 'true');
     res.header('Location', `/appointments/${result.body.id}`);

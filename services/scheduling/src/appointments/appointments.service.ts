@@ -20,6 +20,7 @@ import {
   ProblemError,
   query,
   withCorrelation,
+  currentTraceparent,
 } from '@booking/platform';
 import { assertIanaZone } from '@booking/slot-engine';
 import { AvailabilityWatch } from '../availability/availability-watch';
@@ -169,6 +170,7 @@ export class AppointmentsService {
     }));
     const extra = withoutUndefined({ paymentMethod: request.paymentMethod });
     const envelopes = stored.map((event, i) => buildEnvelope(toWireEvent(event, state, i === 0 ? extra : {})));
+    const traceparent = currentTraceparent();
     const row = projectionRow(state, occurredAtIso);
     const blocked = blockedRangeOf(provider, start, end);
     return {
@@ -189,6 +191,7 @@ export class AppointmentsService {
           message_key: envelope.aggregateId,
           event_type: envelope.type,
           payload: envelope,
+          trace_parent: traceparent,
         })),
       },
     };
@@ -278,7 +281,7 @@ export class AppointmentsService {
             const version = state.version + i + 1;
             events.push({ event_id: eventId, stream_id: id, version, type: event.type, data: event, correlation_id: correlation.correlationId });
             const envelope = buildEnvelope(toWireEvent({ eventId, version, data: event, occurredAt: updatedAt }, next));
-            outbox.push({ event_id: envelope.eventId, topic: TOPICS.appointment, message_key: envelope.aggregateId, event_type: envelope.type, payload: envelope });
+            outbox.push({ event_id: envelope.eventId, topic: TOPICS.appointment, message_key: envelope.aggregateId, event_type: envelope.type, payload: envelope, trace_parent: currentTraceparent() });
           });
         });
         const row = projectionRow(next, updatedAt);
@@ -486,9 +489,9 @@ function writeManyStatement(schema: string): string {
       FROM jsonb_populate_recordset(NULL::${schema}.appointments, $3::jsonb) AS r WHERE a.id = r.id
     RETURNING 1
   ), published AS (
-    INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload)
-    SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload
-      FROM json_to_recordset($4::json) AS o(event_id uuid, topic text, message_key text, event_type text, payload json)
+    INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload, trace_parent)
+    SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload, o.trace_parent
+      FROM json_to_recordset($4::json) AS o(event_id uuid, topic text, message_key text, event_type text, payload json, trace_parent text)
     RETURNING 1
   )
   SELECT (SELECT count(*) FROM appended)::int AS appended, (SELECT count(*) FROM projected)::int AS projected,

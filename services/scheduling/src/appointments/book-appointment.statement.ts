@@ -19,7 +19,7 @@ export type BookingParams = {
   occurredAt: Date;
   events: { event_id: string; version: number; type: string; data: unknown }[];
   appointment: Record<string, unknown>;
-  outbox: { event_id: string; topic: string; message_key: string; event_type: string; payload: unknown }[];
+  outbox: { event_id: string; topic: string; message_key: string; event_type: string; payload: unknown; trace_parent?: string | null }[];
   /** `responseText`: the answer's JSON text, exactly as it is sent. */
   idempotency?: { caller: string; key: string; requestHash: string; responseText: string };
 };
@@ -96,9 +96,9 @@ function buildStatement(schema: string, keyed: boolean): string {
     INSERT INTO ${schema}.appointments SELECT r.* FROM go, jsonb_populate_record(NULL::${schema}.appointments, $9::jsonb) AS r
     RETURNING 1
   ), published AS (
-    INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload)
-    SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload
-      FROM go, json_to_recordset($10::json) AS o(event_id uuid, topic text, message_key text, event_type text, payload json)
+    INSERT INTO ${schema}.outbox (event_id, topic, message_key, event_type, payload, trace_parent)
+    SELECT o.event_id, o.topic, o.message_key, o.event_type, o.payload, o.trace_parent
+      FROM go, json_to_recordset($10::json) AS o(event_id uuid, topic text, message_key text, event_type text, payload json, trace_parent text)
     RETURNING 1
   )
   SELECT ${keyed ? '(SELECT count(*) FROM remembered)::int AS remembered, ' : ''}(SELECT count(*) FROM appended)::int AS appended,

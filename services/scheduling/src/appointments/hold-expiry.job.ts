@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Platform } from '@booking/platform';
 import { SCHEDULING_CONFIG, SchedulingConfig } from '../config';
 import { AppointmentsService } from './appointments.service';
+import { schedulingMetrics } from '../scheduling.metrics';
 
 /** Periodically cancels PENDING holds whose TTL passed (reason EXPIRED); safe on every instance. */
 @Injectable()
@@ -29,7 +30,10 @@ export class HoldExpiryJob implements OnApplicationBootstrap, OnApplicationShutd
 
   async sweep(): Promise<void> {
     try {
-      while (!this.stopped && (await this.appointments.expireHolds()) > 0);
+      for (let expired = 1; !this.stopped && expired > 0; ) {
+        expired = await this.appointments.expireHolds();
+        schedulingMetrics.holdsExpired.inc(expired);
+      }
     } catch (error) {
       this.platform.logger.error({ err: error }, 'hold expiry sweep failed');
     }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Envelope, EventData, TOPICS } from '@booking/contracts';
 import { AppointmentCommand } from '@booking/appointment-domain';
-import { claimInbox, EventHandler, PermanentEventError, Platform, ProblemError } from '@booking/platform';
+import { claimInbox, EventHandler, eventCorrelation, PermanentEventError, Platform, ProblemError } from '@booking/platform';
 import { AppointmentsService } from './appointments.service';
 
 const INBOX_CONSUMER = 'scheduling.payment-outcomes';
@@ -96,7 +96,7 @@ export class PaymentEventsKafkaController implements OnApplicationBootstrap {
       const fresh = await claimInbox(trx, schema, INBOX_CONSUMER, events);
       await this.appointments.executeMany(
         trx,
-        fresh.map((event) => ({ ...outcome(event), correlation: { correlationId: event.correlationId, causationId: event.eventId } })),
+        fresh.map((event) => ({ ...outcome(event), correlation: eventCorrelation(event) })),
       );
     });
   }
