@@ -23,6 +23,8 @@ export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
   'another-secret-of-at-least-thirty-two-chars',
   'not-the-gateway-secret-but-long-enough-0123456789',
   'platform-flow-test-secret-0123456789abcdef',
+  'prometheus-e2e-test-secret-0123456789abcdef',
+  'tracing-e2e-test-secret-0123456789abcdef',
   'a-test-signing-secret',
   'push-secret-for-tests',
   'not-the-right-secret',
