@@ -26,3 +26,4 @@ export * from './metrics/kafka-metrics';
 export * from './metrics/platform-metrics';
 export * from './metrics/metrics.controller';
 export * from './tracing/propagation';
+export * from './kafka/dead-letters';
