@@ -15,8 +15,20 @@ ensure_debian_package prometheus prometheus promtool
 
 ensure_redis
 trap stop_local_redis EXIT
+# The deployment tests validate docker-compose.yml with docker-compose 1.29 and render the Kubernetes
+# manifests with kubectl kustomize.
+ensure_debian_package docker-compose docker-compose
+command -v kubectl >/dev/null || die "kubectl is missing (the deployment tests render infra/k8s with kubectl kustomize)"
+
 start_local_kafka 19192 kafka-test
-trap 'stop_local_kafka; stop_local_redis' EXIT
+# The pooler tests' PgBouncer (installed when missing); stopped again at the end if this run started it.
+STARTED_PGBOUNCER=""
+if [ -z "${PGBOUNCER_URL:-}" ]; then
+  bash scripts/pgbouncer.sh status >/dev/null 2>&1 || { bash scripts/pgbouncer.sh start; STARTED_PGBOUNCER=1; }
+  PGBOUNCER_URL="$(bash scripts/pgbouncer.sh url)"
+  export PGBOUNCER_URL
+fi
+trap 'stop_local_kafka; stop_local_redis; [ -z "$STARTED_PGBOUNCER" ] || bash scripts/pgbouncer.sh stop' EXIT
 
 log "type-checking"
 npx tsc -p tsconfig.json

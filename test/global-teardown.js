@@ -7,4 +7,7 @@ module.exports = async function globalTeardown() {
     const { KAFKA_BROKERS, ...env } = process.env;
     execFileSync('bash', [path.join(__dirname, '..', 'infra', 'kafka', 'kafka.sh'), 'stop'], { stdio: 'inherit', env });
   }
+  if (globalThis.__BOOKING_STARTED_PGBOUNCER__) {
+    execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'pgbouncer.sh'), 'stop'], { stdio: 'inherit' });
+  }
 };

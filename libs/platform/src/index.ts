@@ -2,6 +2,7 @@ export * from './config/index';
 export * from './database/database';
 export * from './database/query';
 export * from './database/pg-listener';
+export * from './database/migrate-command';
 export * from './kafka/kafka';
 export * from './kafka/errors';
 export * from './kafka/codec';

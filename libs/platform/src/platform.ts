@@ -1,14 +1,14 @@
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { BaseConfig } from './config/config';
-import { createKnex, migrate, Migration, prepareDatabase } from './database/database';
+import { BaseConfig, ConfigError } from './config/config';
+import { checkSchema, connectionConfig, createKnex, Migration, migrateSchema } from './database/database';
 import { PgListener } from './database/pg-listener';
 import { ConsumerOptions, EventConsumer } from './kafka/event-consumer';
 import { createKafka, ensureTopics, namespaced } from './kafka/kafka';
 import { sweepInbox } from './inbox/inbox';
 import { createLogger } from './logging/logger';
-import { outboxChannel, outboxMigrations } from './outbox/outbox';
+import { outboxChannel, serviceMigrations } from './outbox/outbox';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { ConsumerLagProbe } from './metrics/kafka-metrics';
 import { platformMetrics, registerPlatformSource } from './metrics/platform-metrics';
@@ -68,8 +68,12 @@ export class Platform {
   constructor(readonly options: PlatformOptions) {
     const { config } = options;
     this.logger = createLogger(options.service, config.LOG_LEVEL);
-    this.knex = createKnex(config.DATABASE_URL, options.schema, options.poolMax);
-    this.consumerKnex = createKnex(config.DATABASE_URL, options.schema, options.consumerPoolMax ?? 4);
+    if (config.DATABASE_POOLER === 'transaction' && !config.DATABASE_DIRECT_URL) {
+      throw new ConfigError(options.service, ['DATABASE_DIRECT_URL is missing: DATABASE_POOLER=transaction needs a direct URL for the sessions (LISTEN, the outbox relay)']);
+    }
+    const namedStatements = config.DATABASE_POOLER !== 'transaction';
+    this.knex = createKnex(connectionConfig(config, 'pool', options.schema), options.schema, options.poolMax, { namedStatements });
+    this.consumerKnex = createKnex(connectionConfig(config, 'pool', `${options.schema}-consumers`), options.schema, options.consumerPoolMax ?? 4, { namedStatements });
     this.kafka = createKafka({
       brokers: config.KAFKA_BROKERS.split(','),
       clientId: namespaced(config.KAFKA_NAMESPACE, options.service),
@@ -84,7 +88,7 @@ export class Platform {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.relay = new OutboxRelay(this.producer, this.logger, {
-      databaseUrl: config.DATABASE_URL,
+      connection: connectionConfig(config, 'session', `${options.schema}-relay`),
       schema: options.schema,
       namespace: config.KAFKA_NAMESPACE,
       pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
@@ -124,9 +128,15 @@ export class Platform {
 
   async start(): Promise<void> {
     const { config, schema } = this.options;
-    await prepareDatabase(config.DATABASE_URL, schema);
-    const applied = await migrate(this.knex, schema, [...outboxMigrations(schema), ...this.options.migrations], config.DATABASE_URL);
-    if (applied.length) this.logger.info({ applied }, 'migrations applied');
+    const migrations = serviceMigrations(schema, this.options.migrations);
+    if (config.MIGRATE_ON_START) {
+      const { applied, newer } = await migrateSchema(config, schema, migrations);
+      if (applied.length) this.logger.info({ applied }, 'migrations applied');
+      this.warnNewer(newer);
+    } else {
+      this.warnNewer(await checkSchema(this.knex, schema, migrations));
+    }
+    if (config.DATABASE_POOLER === 'transaction') await this.checkPooledSessions();
     await this.producer.connect();
     const admin = this.kafka.admin();
     await admin.connect();
@@ -139,7 +149,7 @@ export class Platform {
     const wakeRelay = outboxChannel(schema);
     this.listener = new PgListener(
       {
-        databaseUrl: config.DATABASE_URL,
+        connection: connectionConfig(config, 'session', `${schema}-listen`),
         channels: [wakeRelay, ...this.channels.keys()],
         applicationName: `${schema}-listen`,
         onNotification: (channel, payload) => (channel === wakeRelay ? this.relay.notify() : this.channels.get(channel)?.onNotification(payload)),
@@ -167,6 +177,35 @@ export class Platform {
     });
     this.started = true;
     this.metrics.started.set({ service: this.options.service }, 1);
+  }
+
+  private warnNewer(newer: string[]): void {
+    if (newer.length) this.logger.warn({ newer }, 'the schema has migrations of a newer release; this one runs on it unchanged (expand/contract)');
+  }
+
+  /**
+   * Behind a transaction pooler the pool's connections get no startup settings: their search path and
+   * timeouts are those of the role (ALTER ROLE … SET, as infra/postgres/service-roles.sql does). A
+   * search path without the service's schema would send queries to the wrong tables, so it fails the
+   * start; timeouts other than configured are reported.
+   */
+  private async checkPooledSessions(): Promise<void> {
+    const { config, schema } = this.options;
+    const { rows } = await this.knex.raw<{ rows: { schemas: string[]; statement: string; lock: string; idle: string }[] }>(
+      `SELECT current_schemas(false)::text[] AS schemas,
+              (SELECT setting FROM pg_settings WHERE name = 'statement_timeout') AS statement,
+              (SELECT setting FROM pg_settings WHERE name = 'lock_timeout') AS lock,
+              (SELECT setting FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout') AS idle`,
+    );
+    const row = rows[0];
+    if (row.schemas[0] !== schema) {
+      throw new Error(`DATABASE_POOLER=transaction: the pool's sessions search ${JSON.stringify(row.schemas)} first, not "${schema}": set the role's search_path (ALTER ROLE … SET search_path = ${schema}, public)`);
+    }
+    const expected = { statement: config.DB_STATEMENT_TIMEOUT_MS, lock: config.DB_LOCK_TIMEOUT_MS, idle: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS };
+    const actual = { statement: Number(row.statement), lock: Number(row.lock), idle: Number(row.idle) };
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+      this.logger.warn({ expected, actual }, "DATABASE_POOLER=transaction: the pool's timeouts are the role's settings, and they differ from DB_*_TIMEOUT_MS");
+    }
   }
 
   /** Starts a consumer in this service's own group; topic and group names get the namespace. */

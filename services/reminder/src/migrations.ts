@@ -52,6 +52,7 @@ export const migrations: Migration[] = [
     // The contacts are only ever copied, whole, into ReminderDue envelopes, which the claim builds as
     // json: kept as json text they are copied as they are, not printed from jsonb on every claim.
     name: '0002_appointment_contacts_json',
+    contract: 'jsonb to json: the contacts are written as JSON text parameters and only ever copied whole, which a json column takes as a jsonb one did',
     up: async (knex) => {
       await knex.raw(`ALTER TABLE appointments ALTER COLUMN client TYPE json USING client::json, ALTER COLUMN provider TYPE json USING provider::json`);
     },

@@ -13,15 +13,42 @@ export class ConfigError extends Error {
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 
+/** A Postgres URL. TLS is set by DATABASE_SSLMODE and DATABASE_SSLROOTCERT, the same for every connection. */
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL')
+  .refine((v) => !/[?&](ssl|sslmode|sslrootcert|sslcert|sslkey)=/.test(v), 'give TLS settings in DATABASE_SSLMODE and DATABASE_SSLROOTCERT, not in the URL');
+
+/** A Postgres timeout in milliseconds; 0 turns it off. */
+const pgTimeout = (fallback: number) => z.coerce.number().int().min(0).max(86_400_000).default(fallback);
+
 /** Variables every service reads. Each service extends this with its own. */
 export const baseConfigShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: z
-    .string()
-    .url()
-    .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL')
-    .default('postgres://postgres@127.0.0.1:5432/booking'),
+  /** The pool's connections (requests, handlers): may be a pooler in transaction mode (DATABASE_POOLER). */
+  DATABASE_URL: postgresUrl.default('postgres://postgres@127.0.0.1:5432/booking'),
+  /** Connections that need a session of their own (LISTEN, session advisory locks, the outbox relay); default DATABASE_URL. */
+  DATABASE_DIRECT_URL: postgresUrl.optional(),
+  /** What migrations run as (the role that owns the schema); default DATABASE_DIRECT_URL. */
+  DATABASE_MIGRATION_URL: postgresUrl.optional(),
+  /** `transaction`: DATABASE_URL is a pooler in transaction mode (PgBouncer): no session state is relied on there. */
+  DATABASE_POOLER: z.enum(['none', 'transaction']).default('none'),
+  DATABASE_SSLMODE: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('disable'),
+  /** PEM file of the CA(s) that signed the server's certificate (verify-ca, verify-full); default: Node's CA list. */
+  DATABASE_SSLROOTCERT: z.string().min(1).optional(),
+  /** Per pool connection: the longest one statement may run, the longest a lock may be waited for, idle in a transaction. */
+  DB_STATEMENT_TIMEOUT_MS: pgTimeout(30_000),
+  DB_LOCK_TIMEOUT_MS: pgTimeout(10_000),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: pgTimeout(60_000),
+  /** Apply pending migrations at start-up (the `migrate` command does it as its own step). */
+  MIGRATE_ON_START: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  /** How long a migration waits for the migration lock, and each of its statements for a table lock. */
+  MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   KAFKA_BROKERS: z
     .string()
     .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be host:port[,host:port...]')

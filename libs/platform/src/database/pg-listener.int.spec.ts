@@ -30,7 +30,7 @@ describe('PgListener (real Postgres)', () => {
   const start = async (retryMs = 100) => {
     listener = new PgListener(
       {
-        databaseUrl: env.databaseUrl,
+        connection: env.databaseUrl,
         channels: [channel, 'listener_other'],
         applicationName: 'listener-test',
         onNotification: (heardOn, payload) => log.push(`heard ${payload}${heardOn === channel ? '' : ` on ${heardOn}`}`),
@@ -82,7 +82,7 @@ describe('PgListener (real Postgres)', () => {
     late.pathname = `${late.pathname}_late`;
     const waiting = new PgListener(
       {
-        databaseUrl: late.toString(),
+        connection: late.toString(),
         channels: [channel],
         applicationName: 'listener-test-late',
         onNotification: (_channel, payload) => log.push(`heard ${payload}`),

@@ -1,9 +1,10 @@
-import { Client } from 'pg';
+import { Client, ClientConfig } from 'pg';
 import type { Logger } from 'pino';
-import { quoteIdent } from './database';
+import { asClientConfig, quoteIdent } from './database';
 
 export type PgListenerOptions = {
-  databaseUrl: string;
+  /** A session of its own (DATABASE_DIRECT_URL): LISTEN does not survive a transaction pooler. */
+  connection: string | ClientConfig;
   channels: readonly string[];
   applicationName: string;
   /** Each notification on one of the channels, in the order Postgres delivered them. */
@@ -56,7 +57,7 @@ export class PgListener {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const { channels, heartbeatMs = 1000, retryMs = 1000 } = this.options;
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: this.options.applicationName, keepAlive: true });
+    const client = new Client({ ...asClientConfig(this.options.connection), application_name: this.options.applicationName, keepAlive: true });
     this.client = client;
     let lost = false;
     const drop = (error?: Error) => {

@@ -101,7 +101,7 @@ describe('outbox relay (real Kafka and Postgres)', () => {
 
   it('lets one relay of a schema be active; a standby takes over when it stops', async () => {
     const standby = new OutboxRelay(platform.producer, platform.logger, {
-      databaseUrl: env.databaseUrl,
+      connection: env.databaseUrl,
       schema: 'delta',
       namespace: env.namespace,
       pollIntervalMs: 100,

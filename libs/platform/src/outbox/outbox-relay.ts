@@ -1,16 +1,17 @@
 import type { Span } from '@opentelemetry/api';
 import { Producer } from 'kafkajs';
 import type { Knex } from 'knex';
-import { Client } from 'pg';
+import { Client, ClientConfig } from 'pg';
 import type { Logger } from 'pino';
 import { HEADER_CORRELATION_ID, HEADER_EVENT_ID, HEADER_EVENT_TYPE } from '@booking/contracts';
-import { quoteIdent } from '../database/database';
+import { asClientConfig, quoteIdent } from '../database/database';
 import { namespaced } from '../kafka/kafka';
 import { endSpan, publishSpan } from '../tracing/kafka-spans';
 import { TRACEPARENT } from '../tracing/propagation';
 
 export type OutboxRelayOptions = {
-  databaseUrl: string;
+  /** A session of its own (DATABASE_DIRECT_URL): it holds a session advisory lock and a session setting. */
+  connection: string | ClientConfig;
   schema: string;
   namespace: string;
   pollIntervalMs?: number;
@@ -105,7 +106,7 @@ export class OutboxRelay {
   }
 
   private async connect(): Promise<Session> {
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `${this.options.schema}-relay` });
+    const client = new Client({ ...asClientConfig(this.options.connection), application_name: `${this.options.schema}-relay` });
     const session: Session = { client, broken: false };
     const broke = () => {
       session.broken = true;
@@ -259,7 +260,7 @@ export class OutboxRelay {
   }
 
   private async vacuum(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: `${this.options.schema}-relay-vacuum` });
+    const client = new Client({ ...asClientConfig(this.options.connection), application_name: `${this.options.schema}-relay-vacuum` });
     client.on('error', () => undefined); // reported by the query below, or irrelevant once it is done
     const started = Date.now();
     try {

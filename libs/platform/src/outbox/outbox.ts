@@ -36,6 +36,7 @@ export const outboxMigrations = (schema: string): Migration[] => [
     // (validated, not parsed into a tree), where jsonb parsed every envelope on the way in and printed
     // it again on the way out. Writers that build the envelope in SQL (the reminder claim) build json.
     name: '0000_outbox_payload_json',
+    contract: 'jsonb to json: every release writes payloads as JSON text and the relay reads them as text, which a json column takes and gives back as a jsonb one did',
     up: async (knex) => {
       await knex.raw(`ALTER TABLE ${quoteIdent(schema)}.outbox ALTER COLUMN payload TYPE json USING payload::json`);
     },
@@ -56,6 +57,9 @@ export const outboxMigrations = (schema: string): Migration[] => [
     },
   },
 ];
+
+/** The whole ordered migration list of a service schema: the platform's outbox and inbox first. */
+export const serviceMigrations = (schema: string, own: readonly Migration[]): Migration[] => [...outboxMigrations(schema), ...own];
 
 const outboxTables = (schema: string): Migration => ({
   name: '0000_outbox_inbox',

@@ -1,0 +1,6 @@
+// The `migrate` command: applies this service's migrations as the migration role, then exits.
+import { runMigrateCommand } from '@booking/platform';
+import { migrations } from './migrations';
+import { PAYMENT_SCHEMA } from './schema';
+
+void runMigrateCommand('payment', PAYMENT_SCHEMA, migrations);

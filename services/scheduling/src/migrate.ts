@@ -1,0 +1,5 @@
+// The `migrate` command: applies this service's migrations as the migration role, then exits.
+import { runMigrateCommand } from '@booking/platform';
+import { migrations } from './migrations';
+
+void runMigrateCommand('scheduling', 'scheduling', migrations);
