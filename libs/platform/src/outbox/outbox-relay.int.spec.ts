@@ -84,7 +84,7 @@ describe('outbox relay (real Kafka and Postgres)', () => {
     // A relay of its own (nothing wakes it but its poll), on a copy of the outbox table in a schema of its own.
     const pollIntervalMs = 1500;
     await platform.knex.raw(`CREATE SCHEMA epsilon; CREATE TABLE epsilon.outbox (LIKE delta.outbox INCLUDING ALL)`);
-    const relay = new OutboxRelay(platform.producer, platform.logger, { databaseUrl: env.databaseUrl, schema: 'epsilon', namespace: env.namespace, pollIntervalMs });
+    const relay = new OutboxRelay(platform.producer, platform.logger, { connection: env.databaseUrl, schema: 'epsilon', namespace: env.namespace, pollIntervalMs });
     await relay.start();
     try {
       await eventually(async () => relay.isLeader(), 20000, 'the relay to be active');
