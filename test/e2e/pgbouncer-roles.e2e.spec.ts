@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { SMTPServer } from 'smtp-server';
@@ -61,7 +62,7 @@ describe('services as their own roles, pooled through PgBouncer in transaction m
     await start('reminder', { REMINDER_OFFSETS_MINUTES: String(reminderOffset()) });
     await start('api-gateway', {
       SCHEDULING_URL: scheduling.url,
-      JWT_SECRET: 'pgbouncer-test-secret-0123456789abcdef',
+      JWT_SECRET: randomBytes(24).toString('hex'),
       JWT_ISSUER: 'https://auth.test/',
       JWT_AUDIENCE: 'booking-api',
       RATE_LIMIT_KEY_PREFIX: `pgb:${env.id}`,
