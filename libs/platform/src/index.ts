@@ -15,6 +15,7 @@ export * from './logging/logger';
 export * from './http/problem';
 export * from './http/validation';
 export * from './http/request-text';
+export * from './http/admission';
 export * from './http/etag';
 export * from './cache/bounded-lru';
 export * from './changes/change-watch';

@@ -105,6 +105,45 @@ describe('Idempotency-Key (e2e)', () => {
       expect(a.body.id).not.toBe(b.body.id);
     });
 
+    it('gives a booking without a key one of its own, returned in the Idempotency-Key header, that replays it', async () => {
+      const start = nextSlot();
+      const first = await book(ada, 'client-ada', start);
+      expect(first.status).toBe(201);
+      const key = first.headers['idempotency-key'] as string;
+      expect(key).toMatch(/^gw-[0-9a-f-]{36}$/);
+      const again = await book(ada, 'client-ada', start, key);
+      expect([again.status, again.headers['idempotent-replayed'], again.text]).toEqual([201, 'true', first.text]);
+      // The client's own key is the one returned when it gives one.
+      expect((await book(ada, 'client-ada', nextSlot(), 'own-key-1')).headers['idempotency-key']).toBe('own-key-1');
+    });
+
+    it('a booking answered 504 names its key in the header and the body, and repeating it with the key answers what happened', async () => {
+      const start = nextSlot();
+      const slow = await t.startGateway({ SCHEDULING_TIMEOUT_MS: '300' });
+      // Hold the booking-hour lock the booking statement takes first, so scheduling cannot finish in time.
+      const holder = await t.db.transaction();
+      try {
+        await holder.raw(`SELECT pg_advisory_xact_lock(hashtextextended('booking-hour:' || ?::text || ':' || floor(extract(epoch FROM ?::timestamptz) / 3600)::bigint, 0))`, [providerId, start]);
+        const timedOut = await slow.client.request('POST', '/v1/appointments', { token: ada, body: bookingBody('client-ada', start) });
+        expect({ status: timedOut.status, code: timedOut.body.code }).toEqual({ status: 504, code: 'SCHEDULING_TIMEOUT' });
+        const key = timedOut.headers['idempotency-key'];
+        expect(key).toMatch(/^gw-/);
+        expect(timedOut.body.idempotencyKey).toBe(key);
+        await holder.commit();
+        // The booking went ahead once the lock was free: the key tells the client it did, and it books nothing more.
+        let outcome = await book(ada, 'client-ada', start, key as string);
+        for (let i = 0; outcome.status === 409 && outcome.body.code === 'IDEMPOTENCY_KEY_IN_USE' && i < 100; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          outcome = await book(ada, 'client-ada', start, key as string);
+        }
+        expect([outcome.status, outcome.headers['idempotent-replayed']]).toEqual([201, 'true']);
+        expect(await t.db('appointments').where({ provider_id: providerId, start_time: new Date(start) }).whereIn('status', ['PENDING', 'CONFIRMED']).pluck('id')).toEqual([outcome.body.id]);
+      } finally {
+        if (!holder.isCompleted()) await holder.rollback();
+        await slow.close();
+      }
+    });
+
     it('books without a key (optional), and refuses a malformed key with 400', async () => {
       expect((await book(ada, 'client-ada', nextSlot())).status).toBe(201);
       const bad = await book(ada, 'client-ada', nextSlot(), 'not a valid key!');

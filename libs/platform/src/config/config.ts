@@ -68,6 +68,15 @@ export const baseConfigShape = {
   INBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(87600).default(168),
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('64kb'),
+  /**
+   * Admission control (installAdmissionControl): past any of these a request is answered 503 OVERLOADED
+   * at once; 0 turns a check off. The pool and event-loop checks are off by default: the right values
+   * depend on the pool size and the machine (see the README).
+   */
+  HTTP_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(1_000_000).default(1024),
+  DB_POOL_MAX_WAITERS: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  EVENT_LOOP_LAG_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(0),
+  OVERLOAD_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(1),
 };
 
 /** A yes/no variable: `true`/`1` or `false`/`0`. */

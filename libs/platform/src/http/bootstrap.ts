@@ -9,6 +9,7 @@ import { BaseConfig } from '../config/config';
 import { NestPinoLogger } from '../logging/logger';
 import { Platform } from '../platform';
 import { problem, ProblemError, ProblemFilter } from './problem';
+import { installAdmissionControl } from './admission';
 import { installRequestContext } from './request-context';
 import { decodeJsonBody, installTextCheck, parseQueryString, refuseContentEncoding } from './request-text';
 import { installHttpMetrics } from '../metrics/http-metrics';
@@ -110,6 +111,18 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
   app.useLogger(new NestPinoLogger(platform.logger));
   // Every answer (refused bodies and unknown routes included) carries the correlation id.
   installRequestContext(fastify, platform.logger);
+  const { config } = platform.options;
+  installAdmissionControl(
+    fastify,
+    platform.knex,
+    {
+      maxInFlight: config.HTTP_MAX_IN_FLIGHT,
+      maxPoolWaiters: config.DB_POOL_MAX_WAITERS,
+      maxEventLoopLagMs: config.EVENT_LOOP_LAG_MAX_MS,
+      retryAfterSeconds: config.OVERLOAD_RETRY_AFTER_SECONDS,
+    },
+    platform.logger,
+  );
   installTextCheck(fastify);
   installHttpMetrics(fastify);
   installHttpTracing(fastify);

@@ -20,6 +20,8 @@ export class ProblemError extends HttpException {
     readonly code: string,
     detail: string,
     readonly extras: Partial<ProblemDetails> = {},
+    /** Headers the answer carries too (such as Retry-After). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail, status);
   }
@@ -83,6 +85,7 @@ export class ProblemFilter implements ExceptionFilter {
     body.instance = request.url;
     if (body.status >= 500) this.logger.error({ err: exception, path: request.url }, 'request failed');
     if (reply.sent) return;
+    if (exception instanceof ProblemError) reply.headers(exception.headers);
     reply.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }
 

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { parseRequest } from '@booking/platform';
+import { parseRequest, ProblemError } from '@booking/platform';
 import { Action, authorize } from '../auth/authorization';
 import { Caller, CallerGuard } from '../auth/caller.guard';
 import { Allowed, enforce } from '../auth/enforce';
@@ -42,7 +43,8 @@ export class AppointmentsHttpController {
     summary: 'Book a slot',
     description:
       'Clients book for themselves (clientId = their client_id); admins and service accounts for anyone. PENDING until paid, CONFIRMED at once when free. ' +
-      'The Idempotency-Key is recorded by scheduling in the booking\'s own transaction, so a retry can never book twice.',
+      'The Idempotency-Key is recorded by scheduling in the booking\'s own transaction, so a retry can never book twice. ' +
+      'Without one the gateway makes one and returns it in the Idempotency-Key header (and in a 504 body as idempotencyKey): repeating the request with it answers what happened.',
   })
   @IdempotencyKeyHeader()
   @ZodBody(bookAppointmentRequest)
@@ -54,18 +56,32 @@ export class AppointmentsHttpController {
     @Headers('idempotency-key') keyHeader: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const key = idempotencyKey(keyHeader);
+    const given = idempotencyKey(keyHeader);
     const request = parseRequest(bookAppointmentRequest, body);
     enforce(authorize(caller, { type: 'appointments.book', providerId: request.providerId, clientId: request.clientId }));
-    const reply = await this.scheduling.call(
-      {
-        method: 'POST',
-        path: '/appointments',
-        body: request,
-        headers: key ? { 'idempotency-key': key, 'x-caller-id': caller.subject } : {},
-      },
-      appointmentResponse,
-    );
+    // Every booking has a key, so that a client who gets no answer (a timeout) can always learn the
+    // outcome: retrying with the key replays what happened. Without the client's own, one is made here
+    // and returned in the Idempotency-Key header (and in a 504's body).
+    const key = given ?? `gw-${randomUUID()}`;
+    res.header('Idempotency-Key', key);
+    let reply;
+    try {
+      reply = await this.scheduling.call(
+        { method: 'POST', path: '/appointments', body: request, headers: { 'idempotency-key': key, 'x-caller-id': caller.subject } },
+        appointmentResponse,
+      );
+    } catch (error) {
+      if (error instanceof ProblemError && error.getStatus() === 504) {
+        throw new ProblemError(
+          504,
+          error.code,
+          `${error.message} The booking may still be made: repeat the request with Idempotency-Key: ${key} to learn its outcome.`,
+          { ...error.extras, idempotencyKey: key },
+          error.headers,
+        );
+      }
+      throw error;
+    }
     if (reply.headers['idempotent-replayed'] === 'true') res.header('Idempotent-Replayed', 'true');
     res.status(reply.status).header('Location', `/v1/appointments/${reply.body.id}`);
     return reply.body;

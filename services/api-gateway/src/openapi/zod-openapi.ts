@@ -73,7 +73,7 @@ const problemDescriptions: Record<number, string> = {
   422: 'Refused by the domain, or the Idempotency-Key was used with another request',
   429: 'Rate limit exceeded (see Retry-After)',
   502: 'Scheduling answered with something this API does not promise',
-  503: 'Scheduling (or the signing keys) unavailable',
+  503: 'Overloaded (OVERLOADED, with Retry-After: nothing was done), or scheduling (or the signing keys) unavailable',
   504: 'Scheduling did not answer in time',
 };
 

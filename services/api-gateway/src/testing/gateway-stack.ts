@@ -152,10 +152,10 @@ export type GatewayStack = {
 };
 
 /** Scheduling (child process) and the gateway (in this process) on a private database and Kafka namespace. */
-export async function startGatewayStack(options: { env?: Record<string, string> } = {}): Promise<GatewayStack> {
+export async function startGatewayStack(options: { env?: Record<string, string>; schedulingEnv?: Record<string, string> } = {}): Promise<GatewayStack> {
   const env = new TestEnvironment();
   const secret = randomBytes(32).toString('hex');
-  const scheduling = await startScheduling(env);
+  const scheduling = await startScheduling(env, options.schedulingEnv);
   const gateways: { close: () => Promise<void> }[] = [];
   const startGateway = async (extra: Record<string, string> = {}) => {
     const config = loadApiGatewayConfig(

@@ -271,6 +271,15 @@ export class SchedulingClient {
         return new ProblemError(reply.status, code, detail, extensions);
       }
     }
+    if (reply.status === 503) {
+      // Scheduling refused the work before doing any of it: the caller may retry as it says.
+      const overloaded = upstreamProblem.safeParse(reply.body);
+      if (overloaded.success && overloaded.data.code === 'OVERLOADED') {
+        this.logger.warn({ method: request.method, path: request.path }, 'scheduling overloaded');
+        const retryAfter = reply.headers['retry-after'];
+        return new ProblemError(503, 'OVERLOADED', overloaded.data.detail, {}, typeof retryAfter === 'string' && /^\d+$/.test(retryAfter) ? { 'retry-after': retryAfter } : { 'retry-after': '1' });
+      }
+    }
     this.logger.error({ method: request.method, path: request.path, status: reply.status, body: reply.body }, 'scheduling failed');
     if (reply.status === 503) return new ProblemError(503, 'SCHEDULING_UNAVAILABLE', 'The scheduling service is unavailable; retry shortly.');
     return new ProblemError(502, 'SCHEDULING_FAILED', 'The scheduling service failed to answer this request; it has been logged.');
