@@ -1,6 +1,5 @@
 import { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Counter } from 'prom-client';
 import { ContractRegistry, Envelope, dlqTopic } from '@booking/contracts';
 import { withCorrelation } from '../logging/correlation';
 import { PermanentEventError } from './errors';
@@ -8,16 +7,6 @@ import { decodeEnvelope, EnvelopeDecodeError } from './codec';
 import { consumerMetrics, trackConsumerMembership } from '../metrics/kafka-metrics';
 import { consumerSpan, endSpan } from '../tracing/kafka-spans';
 import { setEventTrace } from '../tracing/propagation';
-
-/**
- * Messages sent to a dead-letter topic, by source topic, consumer group and event type (`undecodable`
- * when the message was not an envelope), in prom-client's default registry: one per process.
- */
-export const deadLetteredMessages = new Counter({
-  name: 'booking_kafka_dead_lettered_messages_total',
-  help: 'Messages a consumer gave up on and sent to <topic>.dlq',
-  labelNames: ['topic', 'group', 'type'] as const,
-});
 
 export type EventContext = {
   topic: string;
@@ -388,7 +377,6 @@ export class EventConsumer {
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers }],
     });
-    deadLetteredMessages.inc({ topic, group: this.options.groupId, type });
     this.metrics.messages.inc({ group: this.options.groupId, topic, type, outcome: 'dead_lettered' });
   }
 

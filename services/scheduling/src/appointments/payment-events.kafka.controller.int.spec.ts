@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { dlqTopic, Envelope, TOPICS } from '@booking/contracts';
-import { buildEnvelope, deadLetteredMessages, ProblemError } from '@booking/platform';
+import { buildEnvelope, consumerMetrics, ProblemError } from '@booking/platform';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
 import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from '../testing/scheduling-app';
 import { AppointmentsService } from './appointments.service';
@@ -41,9 +41,11 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     await env.destroy();
   });
 
-  /** A PENDING paid appointment, each on its own half hour of Tuesday 2030-03-05 in New York. */
+  /** A PENDING paid appointment, each on its own half hour of the weekdays from Tuesday 2030-03-05 in New York. */
   async function pending(): Promise<string> {
-    const at = new Date(Date.parse('2030-03-05T14:00:00Z') + slot++ * 30 * 60_000).toISOString();
+    // 16 half hours a weekday (09:00-17:00 in New York), from Tuesday 2030-03-05 on.
+    const day = [5, 6, 7, 8, 11, 12, 13, 14][Math.floor(slot / 16)];
+    const at = new Date(Date.parse(`2030-03-${String(day).padStart(2, '0')}T14:00:00Z`) + (slot++ % 16) * 30 * 60_000).toISOString();
     const res = await t.request('POST', '/appointments', { providerId, clientId: 'c', start: at, client: { timeZone: 'UTC' } });
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('PENDING');
@@ -235,7 +237,10 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
 
   it('dead-letters forged and mismatched outcomes with their reason, counts them, and leaves the appointment waiting for its real one', async () => {
     const [target, other] = [await pending(), await pending()];
-    const counted = async () => (await deadLetteredMessages.get()).values.filter((v) => String(v.labels.topic).endsWith(TOPICS.payment)).reduce((sum, v) => sum + v.value, 0);
+    const counted = async () =>
+      (await consumerMetrics().messages.get()).values
+        .filter((v) => v.labels.outcome === 'dead_lettered' && String(v.labels.topic).endsWith(TOPICS.payment))
+        .reduce((sum, v) => sum + v.value, 0);
     const before = await counted();
     const forged: [string, Envelope][] = [
       // The issue's example: 1 JPY from an unknown payment, keyed by the appointment.
