@@ -28,6 +28,9 @@ if [ -z "${PGBOUNCER_URL:-}" ]; then
   PGBOUNCER_URL="$(bash scripts/pgbouncer.sh url)"
   export PGBOUNCER_URL
 fi
+# TLS on the local Postgres with a CA of the tests' own (idempotent), for the DATABASE_SSLMODE tests.
+PG_TLS_CA="${PG_TLS_CA:-$(bash scripts/postgres-tls.sh)}"
+export PG_TLS_CA
 trap 'stop_local_kafka; stop_local_redis; [ -z "$STARTED_PGBOUNCER" ] || bash scripts/pgbouncer.sh stop' EXIT
 
 log "type-checking"

@@ -19,4 +19,6 @@ module.exports = async function globalSetup() {
     process.env.PGBOUNCER_URL = execFileSync('bash', [script, 'url']).toString().trim();
     globalThis.__BOOKING_STARTED_PGBOUNCER__ = started;
   }
+  // TLS on the local Postgres with a CA of the tests' own (idempotent).
+  process.env.PG_TLS_CA ??= execFileSync('bash', [path.join(__dirname, '..', 'scripts', 'postgres-tls.sh')]).toString().trim();
 };
