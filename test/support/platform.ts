@@ -2,7 +2,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { TestEnvironment } from '@booking/platform/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { HEADER_EVENT_TYPE } from '@booking/contracts';
+import { Client } from 'pg';
+import { eventually, TestEnvironment } from '@booking/platform/testing';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -95,4 +98,65 @@ export function nextMondayUtc(weeksAhead = 1): Date {
   const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const toMonday = (8 - day.getUTCDay()) % 7 || 7;
   return new Date(day.getTime() + (toMonday + 7 * (weeksAhead - 1)) * 86_400_000);
+}
+
+const kafkaOf = (env: TestEnvironment) => new Kafka({ brokers: env.env().KAFKA_BROKERS!.split(','), clientId: `${env.id}-support`, logLevel: logLevel.NOTHING });
+
+/**
+ * Waits until a consumer group has handled everything a service published on a topic so far: the
+ * publisher's outbox is empty (every row was sent) and the group has committed every partition of the
+ * topic up to its end (consumers commit after the effects). A count taken after this sees duplicates
+ * and redeliveries too, not only the first effect.
+ */
+export async function caughtUp(env: TestEnvironment, options: { outboxSchema: string; topic: string; group: string }, timeoutMs = 30000): Promise<void> {
+  const db = new Client({ connectionString: env.databaseUrl });
+  const admin = kafkaOf(env).admin();
+  await Promise.all([db.connect(), admin.connect()]);
+  try {
+    await eventually(
+      async () => Number((await db.query(`SELECT count(*) FROM ${options.outboxSchema}.outbox`)).rows[0].count) === 0,
+      timeoutMs,
+      `the ${options.outboxSchema} outbox to be sent`,
+    );
+    const topic = `${env.namespace}.${options.topic}`;
+    await eventually(
+      async () => {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId: `${env.namespace}.${options.group}`, topics: [topic] });
+        return ends.every(({ partition, high }) => {
+          const offset = Number(committed.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+          return Number(high) === 0 || offset >= Number(high);
+        });
+      },
+      timeoutMs,
+      `${options.group} to have handled everything on ${options.topic}`,
+    );
+  } finally {
+    await Promise.all([db.end(), admin.disconnect()]);
+  }
+}
+
+/** Publishes a message of a topic again, exactly as it was (key, value, headers): a redelivery. */
+export async function redeliver(env: TestEnvironment, topic: string, match: (message: { key: string; type: string }) => boolean, timeoutMs = 30000): Promise<void> {
+  const kafka = kafkaOf(env);
+  const reader = kafka.consumer({ groupId: `${env.id}-redeliver-${Date.now()}`, maxWaitTimeInMs: 100 });
+  const producer = kafka.producer();
+  await Promise.all([reader.connect(), producer.connect()]);
+  try {
+    let found: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> } | undefined;
+    await reader.subscribe({ topic: `${env.namespace}.${topic}`, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        if (!found && match({ key: String(message.key), type: String(message.headers?.[HEADER_EVENT_TYPE] ?? '') })) found = message;
+      },
+    });
+    const message = await eventually(async () => found, timeoutMs, `a message of ${topic} to redeliver`);
+    await producer.send({
+      topic: `${env.namespace}.${topic}`,
+      acks: -1,
+      messages: [{ key: message.key, value: message.value, headers: message.headers as Record<string, Buffer> }],
+    });
+  } finally {
+    await Promise.all([reader.disconnect(), producer.disconnect()]);
+  }
 }
