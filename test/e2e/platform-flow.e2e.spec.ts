@@ -3,7 +3,9 @@ import { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { SMTPServer } from 'smtp-server';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
-import { http, nextMondayUtc, RunningService, startService } from '../support/platform';
+import { DateTime } from 'luxon';
+import { TOPICS } from '@booking/contracts';
+import { caughtUp, http, nextMondayUtc, RunningService, startService } from '../support/platform';
 
 /**
  * The flow a platform team walks, through the gateway, with all five services running as processes on
@@ -132,20 +134,28 @@ describe('the whole platform through the gateway', () => {
     }, 30000, 'CONFIRMED');
     expect(confirmed).toMatchObject({ paidMinor: 12000, local: { timeZone: 'Asia/Tokyo', start: first.local.start } });
 
-    // One email and one SMS to each party, each in the reader's own zone.
-    await eventually(async () => (mails.length >= 2 && sms.length >= 2 ? true : undefined), 30000, 'confirmation mail and SMS');
+    // One email and one SMS to each party, each in the reader's own zone, counted once notification
+    // has handled everything scheduling published so far.
+    await caughtUp(env, { outboxSchema: 'scheduling', topic: TOPICS.appointment, group: 'notification' });
+    expect(sms.map((m) => m.To).sort()).toEqual(['+12125550123', '+819012345678']);
+    expect(mails.map(recipientOf).sort()).toEqual(['ada@clinic.test', 'kenji@example.jp']);
+    // The start as each reader's clock shows it: the slot's Tokyo rendering for the client, New York's for the provider.
     const tokyoHour = first.local.start.slice(11, 16);
-    const clientSms = sms.find((m) => m.To === '+819012345678')!;
-    expect(clientSms.Body).toContain('Asia/Tokyo');
-    expect(sms.find((m) => m.To === '+12125550123')!.Body).toContain('America/New_York');
-    expect(mails.some((m) => m.includes('kenji@example.jp') && m.includes('BEGIN:VCALENDAR'))).toBe(true);
-    expect(tokyoHour).toMatch(/^\d\d:\d\d$/);
+    const inTokyo = readable(first.local.start, 'Asia/Tokyo');
+    const inNewYork = readable(first.start, 'America/New_York');
+    expect(inTokyo).toContain(twelveHour(tokyoHour));
+    expect(inTokyo).not.toBe(inNewYork);
+    expect(sms.find((m) => m.To === '+819012345678')!.Body).toContain(inTokyo);
+    expect(sms.find((m) => m.To === '+12125550123')!.Body).toContain(inNewYork);
+    const clientMail = mailText(mails.find((m) => recipientOf(m) === 'kenji@example.jp')!);
+    expect(clientMail).toContain(inTokyo);
+    expect(clientMail).not.toContain(inNewYork);
+    expect(clientMail).toContain('BEGIN:VCALENDAR');
+    expect(mailText(mails.find((m) => recipientOf(m) === 'ada@clinic.test')!)).toContain(inNewYork);
 
-    const reminders = await eventually(async () => {
-      const r = await http('GET', `${reminder.url}/reminders?appointmentId=${id}`);
-      return r.body?.reminders?.length ? r.body.reminders : undefined;
-    }, 30000, 'reminders planned');
-    expect(reminders.filter((r: { status: string }) => r.status === 'SCHEDULED').length).toBeGreaterThanOrEqual(4);
+    await caughtUp(env, { outboxSchema: 'scheduling', topic: TOPICS.appointment, group: 'reminder' });
+    const reminders = (await http('GET', `${reminder.url}/reminders?appointmentId=${id}`)).body.reminders;
+    expect(reminders.map((r: { status: string }) => r.status)).toEqual(['SCHEDULED', 'SCHEDULED', 'SCHEDULED', 'SCHEDULED']);
 
     const moved = await http('POST', `${gateway.url}/v1/appointments/${id}/reschedule`, { start: second.start }, { ...client, 'idempotency-key': `move-${env.id}` });
     expect(moved.status).toBe(200);
@@ -155,10 +165,8 @@ describe('the whole platform through the gateway', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body).toMatchObject({ status: 'CANCELLED', refundMinor: 12000, feeMinor: 0 });
 
-    const money = await eventually(async () => {
-      const p = await http('GET', `${payment.url}/payments?appointmentId=${id}`);
-      return p.body?.refunds?.length ? p.body : undefined;
-    }, 30000, 'the refund');
+    await caughtUp(env, { outboxSchema: 'scheduling', topic: TOPICS.appointment, group: 'payment' });
+    const money = (await http('GET', `${payment.url}/payments?appointmentId=${id}`)).body;
     expect(money.refunds.map((r: { amountMinor: number }) => r.amountMinor)).toEqual([12000]);
     const after = await eventually(async () => {
       const r = await http('GET', `${reminder.url}/reminders?appointmentId=${id}`);
@@ -175,5 +183,35 @@ describe('the whole platform through the gateway', () => {
       'AppointmentCancelled',
     ]);
     expect(history.body.items[0].correlationId).toBe(`flow-${env.id}`);
+
+    // Confirmed, rescheduled, cancelled: each once to each party, by mail and by SMS, nothing twice.
+    await caughtUp(env, { outboxSchema: 'scheduling', topic: TOPICS.appointment, group: 'notification' });
+    for (const to of ['+819012345678', '+12125550123']) {
+      const bodies = sms.filter((m) => m.To === to).map((m) => m.Body);
+      expect({ to, sent: bodies.length, distinct: new Set(bodies).size }).toEqual({ to, sent: 3, distinct: 3 });
+    }
+    for (const to of ['kenji@example.jp', 'ada@clinic.test']) expect({ to, sent: mails.filter((m) => recipientOf(m) === to).length }).toEqual({ to, sent: 3 });
+    expect([sms.length, mails.length]).toEqual([6, 6]);
   }, 180000);
 });
+
+/** An instant as the notifications render it in English: "Tuesday, March 5, 2030 at 2:00 AM". */
+function readable(iso: string, zone: string): string {
+  return DateTime.fromISO(iso, { zone }).setLocale('en-US').toFormat("cccc, LLLL d, yyyy 'at' h:mm a");
+}
+
+/** "14:30" → "2:30 PM". */
+function twelveHour(hhmm: string): string {
+  const [h, m] = hhmm.split(':').map(Number);
+  return `${h % 12 || 12}:${String(m).padStart(2, '0')} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
+function recipientOf(raw: string): string {
+  return /^To: .*?<?([^<>\s]+@[^<>\s]+?)>?\r?$/m.exec(raw)?.[1] ?? '';
+}
+
+/** The message's text as a reader sees it: quoted-printable soft breaks and escapes undone. */
+function mailText(raw: string): string {
+  const bytes = raw.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
