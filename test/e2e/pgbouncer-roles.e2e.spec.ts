@@ -75,14 +75,15 @@ describe('services as their own roles, pooled through PgBouncer in transaction m
     await roles?.drop();
   });
 
-  // The next half hour that is at least 40 minutes away; the reminder offset puts its fire time a
-  // minute or less in the past, which the reminder service sends at once.
+  // The next half hour that is at least 40 minutes away; the reminder offset (rounded up) puts its fire
+  // time a minute or less before the reminder service starts, within its missed-reminder grace, so it is
+  // sent at once. Rounded down, it could fall up to a minute later, past the test's wait.
   const slotStart = (() => {
     const halfHour = 30 * 60_000;
     return new Date(Math.ceil((Date.now() + 40 * 60_000) / halfHour) * halfHour);
   })();
   function reminderOffset(): number {
-    return Math.floor((slotStart.getTime() - Date.now()) / 60_000);
+    return Math.ceil((slotStart.getTime() - Date.now()) / 60_000);
   }
 
   it('migrated every schema with the migrate command, as the owner roles', () => {
