@@ -196,6 +196,13 @@ export async function benchSaga(opts: {
   const cpu = await cpuMeter(opts.processes, databaseUrl);
   await load(rate, rate * seconds, booked);
   const cpuPerBooking = await cpu.perBooking(booked.size);
+  const statements = cpuPerBooking.statements;
+  if (statements) {
+    process.stderr.write(
+      `saga at ${rate}/s: ${round(statements.total, 2)} statements per paid booking (${round(statements.execMs, 3)} ms executing), by statement:\n` +
+        statements.each.map((st) => `  ${st.calls.toFixed(3)} × ${(st.ms / st.calls).toFixed(3)} ms  ${st.query}\n`).join(''),
+    );
+  }
   if (failures.length) throw new Error(`saga bench: ${failures.length} bookings failed, e.g. ${failures[0]}`);
   const samples = [...booked].map((id) => stages.get(id) as Sample);
   const latencies = latenciesOf(booked);
@@ -313,7 +320,7 @@ export async function benchSaga(opts: {
         anchorValue: round((cores * 1000) / pg, 2),
         ratio: round(cpuPerBooking.total / ((cores * 1000) / pg)),
       }),
-      note: `${cpuPerBooking.parts.map(([name, v]) => `${name} ${round(v, 2)}`).join(', ')} ms (utime + stime from /proc); the gateway is not in this path`,
+      note: `${cpuPerBooking.parts.map(([name, v]) => `${name} ${round(v, 2)}`).join(', ')} ms (utime + stime from /proc); the gateway is not in this path${statements ? `; ${round(statements.total, 1)} Postgres statements per paid booking (pg_stat_statements)` : ''}`,
     },
   ];
 }
@@ -332,6 +339,7 @@ async function cpuMeter(processes: MeasuredProcess[], databaseUrl: string) {
   );
   const measured = processes.filter((p) => p.pid !== undefined);
   const postgres = () => backends.reduce((sum, pid) => sum + (cpuMs(pid) || 0), 0);
+  const statementsBefore = await statementCounts(databaseUrl);
   const self = () => {
     const usage = process.cpuUsage();
     return (usage.user + usage.system) / 1000;
@@ -348,9 +356,42 @@ async function cpuMeter(processes: MeasuredProcess[], databaseUrl: string) {
         ['load generator (not in the total)', (self() - before.self) / bookings],
         ...processes.filter((p) => p.pid === undefined).map((p): [string, number] => [`${p.name} (not measured)`, NaN]),
       ];
-      return { total, parts, measured: [...measured.map((p) => p.name), 'postgres'] };
+      const statementsAfter = statementsBefore && (await statementCounts(databaseUrl));
+      const statements = statementsBefore && statementsAfter ? statementsPerBooking(statementsBefore, statementsAfter, bookings) : undefined;
+      return { total, parts, measured: [...measured.map((p) => p.name), 'postgres'], statements };
     },
   };
+}
+
+type StatementCount = { query: string; calls: number; ms: number; rows: number };
+
+/**
+ * Statements run on the bench database so far, by statement (pg_stat_statements, when the server
+ * preloads it; undefined otherwise): what a paid booking costs Postgres, statement by statement.
+ */
+async function statementCounts(databaseUrl: string): Promise<Map<string, StatementCount> | undefined> {
+  try {
+    return await withPg(databaseUrl, async (c) => {
+      await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      const { rows } = await c.query(
+        `SELECT queryid::text AS id, query, calls::float8 AS calls, total_exec_time AS ms, rows::float8 AS rows
+           FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      return new Map(rows.map((r) => [r.id as string, { query: r.query as string, calls: r.calls as number, ms: r.ms as number, rows: r.rows as number }]));
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Statements per paid booking between two counts: the total, and each statement's share, most called first. */
+function statementsPerBooking(before: Map<string, StatementCount>, after: Map<string, StatementCount>, bookings: number) {
+  const each = [...after].map(([id, a]) => {
+    const b = before.get(id);
+    return { query: a.query.replace(/\s+/g, ' ').slice(0, 140), calls: (a.calls - (b?.calls ?? 0)) / bookings, ms: (a.ms - (b?.ms ?? 0)) / bookings };
+  });
+  const counted = each.filter((s) => s.calls > 0).sort((x, y) => y.calls - x.calls);
+  return { total: counted.reduce((sum, s) => sum + s.calls, 0), execMs: counted.reduce((sum, s) => sum + s.ms, 0), each: counted };
 }
 
 async function kafkaRoundTrip(kafka: Kafka, namespace: string, rate: number, seconds: number) {
