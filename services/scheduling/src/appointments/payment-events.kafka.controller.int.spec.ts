@@ -5,8 +5,10 @@ import { dlqTopic, Envelope, TOPICS } from '@booking/contracts';
 import { buildEnvelope, consumerMetrics, ProblemError } from '@booking/platform';
 import { eventually, TestEnvironment } from '@booking/platform/testing';
 import { newYorkProvider, SchedulingTestApp, startSchedulingApp } from '../testing/scheduling-app';
-import { AppointmentsService } from './appointments.service';
+import { AppointmentsService, lockStreamsStatement } from './appointments.service';
 import { PaymentEventsKafkaController } from './payment-events.kafka.controller';
+
+type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
 
 /**
  * Payment outcomes arriving together (one produce request, one partition, the service stopped while
@@ -233,6 +235,47 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     expect((error as ProblemError).getStatus()).toBe(409);
     expect(await statusOf(a)).toMatchObject({ status: 'PENDING', version: 1 });
     expect(await statusOf(b)).toMatchObject({ status: 'PENDING', version: 1 });
+  });
+
+  it("executeMany reads each stream through its index, not by scanning every stored event, on tables never analysed", async () => {
+    const [a, b] = [await pending(), await pending()];
+    // What earlier load leaves: many other streams' events, and no statistics (nothing has analysed the
+    // table here; where autovacuum runs it may have, and the plan must be the same either way).
+    await t.platform.knex.raw(
+      `INSERT INTO events (event_id, stream_id, stream_type, version, type, data, occurred_at)
+       SELECT gen_random_uuid(), gen_random_uuid(), 'plan-test', 1, 'Filler', '{}'::jsonb, now() FROM generate_series(1, 20000)`,
+    );
+    // The plan a prepared statement settles on after its first executions: the generic one.
+    const plan = await t.platform.knex.transaction(async (trx) => {
+      await trx.raw('SET LOCAL plan_cache_mode = force_generic_plan');
+      await trx.raw(`PREPARE lock_streams_plan(uuid[]) AS ${lockStreamsStatement(t.platform.schema)}`);
+      try {
+        const { rows } = await trx.raw(`EXPLAIN (FORMAT JSON) EXECUTE lock_streams_plan('{${a},${b}}')`);
+        return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+      } finally {
+        await trx.raw('DEALLOCATE lock_streams_plan');
+      }
+    });
+    const nodes: PlanNode[] = [];
+    const walk = (node: PlanNode) => {
+      nodes.push(node);
+      node.Plans?.forEach(walk);
+    };
+    walk(plan);
+    const onEvents = nodes.filter((n) => n['Relation Name'] === 'events' || String(n['Index Name']).startsWith('events_'));
+    expect(onEvents.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+    expect(onEvents.some((n) => n['Index Name'] === 'events_stream_id_version_key')).toBe(true);
+    // And it still reads both streams in order.
+    const states = await t.platform.knex.transaction((trx) =>
+      t.app.get(AppointmentsService).executeMany(trx, [
+        { appointmentId: a, command: (at) => ({ type: 'ConfirmAppointment', appointmentId: a, paymentId: 'pa', amountMinor: PRICE, currency: 'USD', at }) },
+        { appointmentId: b, command: (at) => ({ type: 'CancelAppointment', appointmentId: b, by: 'CLIENT', reason: 'CLIENT_REQUEST', at }) },
+      ]),
+    );
+    expect(states.map((s) => [s.status, s.version])).toEqual([
+      ['CONFIRMED', 2],
+      ['CANCELLED', 2],
+    ]);
   });
 
   it('dead-letters forged and mismatched outcomes with their reason, counts them, and leaves the appointment waiting for its real one', async () => {
