@@ -1,6 +1,6 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventContracts, toJsonSchema } from '@booking/contracts';
+import { eventContracts, toJsonSchema, withProblemCodes } from '@booking/contracts';
 
 /**
  * `npm run contracts -- freeze`: writes the JSON Schema of each event type's current version to
@@ -22,7 +22,23 @@ function freeze(): void {
   console.log(written === 0 ? 'every current version is frozen already' : `${written} schema(s) frozen; add a golden sample for each to libs/contracts/samples`);
 }
 
-const commands: Record<string, () => void> = { freeze };
+/**
+ * `npm run contracts -- readme`: rewrites the README's list of problem codes from PROBLEM_CODES
+ * (libs/contracts/src/http/problems.ts); a test fails while it is stale.
+ */
+function readme(): void {
+  const file = join(root, 'README.md');
+  const before = readFileSync(file, 'utf8');
+  const after = withProblemCodes(before);
+  if (after === before) {
+    console.log('the README\'s list of problem codes is current');
+    return;
+  }
+  writeFileSync(file, after);
+  console.log(`rewrote the list of problem codes in ${file}`);
+}
+
+const commands: Record<string, () => void> = { freeze, readme };
 const command = commands[process.argv[2] ?? ''];
 if (!command) {
   console.error(`usage: npm run contracts -- ${Object.keys(commands).join('|')}`);

@@ -3,3 +3,4 @@ export * from './topics';
 export * from './events';
 export * from './json-schema';
 export * from './asyncapi';
+export * from './http';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
-import { TOPICS } from '@booking/contracts';
+import { PROBLEM_CODES, TOPICS } from '@booking/contracts';
 import { eventually } from '@booking/platform/testing';
 import { SchedulingChangeFeed } from './upstream/scheduling-change-feed';
 import { freePort, GatewayStack, HttpTestClient, roundTheClockProvider, slotSequence, startGatewayStack } from './testing/gateway-stack';
@@ -195,6 +195,17 @@ describe('api gateway (e2e)', () => {
       };
       walk(doc, '');
       expect(tupleItems).toEqual([]);
+      // Each error response lists its problem codes as an enum, one line of meaning each (PROBLEM_CODES).
+      const conflict = book.responses['409'].content['application/problem+json'].schema.properties.code;
+      expect(conflict.enum).toEqual(expect.arrayContaining(['SLOT_UNAVAILABLE', 'IDEMPOTENCY_KEY_IN_USE']));
+      expect(conflict.enum).not.toContain('VALIDATION_FAILED');
+      expect(conflict.description).toContain(`- \`SLOT_UNAVAILABLE\`: ${PROBLEM_CODES.SLOT_UNAVAILABLE.meaning}`);
+      expect(conflict['x-enum-descriptions']).toEqual(conflict.enum.map((code: keyof typeof PROBLEM_CODES) => PROBLEM_CODES[code].meaning));
+      const unavailable = book.responses['503'].content['application/problem+json'].schema.properties.code.enum;
+      expect(unavailable).toEqual(expect.arrayContaining(['OVERLOADED', 'SCHEDULING_UNAVAILABLE']));
+      expect(unavailable).not.toContain('PROVIDER_CHANGING'); // scheduling's 5xx are not passed on
+      const listed = new Set(operations.flatMap(({ op }) => Object.values(op.responses as Record<string, any>).flatMap((r) => r.content?.['application/problem+json']?.schema.properties.code.enum ?? [])));
+      expect(listed).toEqual(new Set(Object.keys(PROBLEM_CODES).filter((code) => code !== 'NOT_THIS_APPOINTMENTS_REQUEST' && !['PROVIDER_CHANGING', 'CHANGE_FEED_UNAVAILABLE', 'REQUEST_TIMEOUT', 'URI_TOO_LONG', 'HEADERS_TOO_LARGE', 'METHOD_NOT_ALLOWED'].includes(code))));
       const slotParams = doc.paths['/v1/providers/{providerId}/slots'].get.parameters.map((p: any) => `${p.in}:${p.name}`);
       expect(slotParams).toEqual(expect.arrayContaining(['path:providerId', 'query:date', 'query:from', 'query:to', 'query:timeZone']));
     });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv, { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import type { ZodTypeAny } from 'zod';
 import { Envelope } from '../envelope';
 import { eventContracts, EventType } from '../events';
 import { JsonSchema } from '../json-schema';
@@ -96,4 +97,27 @@ export function producedEventProblems(event: ProducedEvent): string[] {
 export function expectKeepsContract(event: ProducedEvent): void {
   const problems = producedEventProblems(event);
   if (problems.length > 0) throw new Error(`${event.type} breaks its contract:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * What separates an HTTP reply from its contract schema (@booking/contracts' HTTP schemas): zod's
+ * issues, and every field the schema does not declare (zod would drop it, so the gateway would not
+ * pass it on). Empty when the reply is exactly what the contract promises.
+ */
+export function httpContractProblems(schema: ZodTypeAny, reply: unknown): string[] {
+  const parsed = schema.safeParse(reply);
+  if (!parsed.success) return parsed.error.issues.map((issue) => `${issue.path.join('.') || '(reply)'}: ${issue.message}`);
+  const problems: string[] = [];
+  const compare = (given: unknown, kept: unknown, at: string): void => {
+    if (Array.isArray(given) && Array.isArray(kept)) {
+      given.forEach((item, index) => compare(item, kept[index], `${at}[${index}]`));
+    } else if (given && kept && typeof given === 'object' && typeof kept === 'object') {
+      for (const [key, value] of Object.entries(given)) {
+        if (!(key in kept)) problems.push(`${at ? `${at}.` : ''}${key}: not in the contract`);
+        else compare(value, (kept as Record<string, unknown>)[key], at ? `${at}.${key}` : key);
+      }
+    }
+  };
+  compare(reply, parsed.data, '');
+  return problems;
 }

@@ -3,7 +3,7 @@ import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HEADER_CORRELATION_ID } from '@booking/contracts';
+import { HEADER_CORRELATION_ID, ProblemCode } from '@booking/contracts';
 import { acceptCorrelationId } from '../logging/correlation';
 import { BaseConfig } from '../config/config';
 import { NestPinoLogger } from '../logging/logger';
@@ -35,7 +35,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     socket.destroy();
     return;
   }
-  const [status, reason, code, detail] =
+  const [status, reason, code, detail]: [number, string, ProblemCode, string] =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'The request line or headers are too large.']
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -51,7 +51,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
  */
 function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-  const [code, detail] =
+  const [code, detail]: [ProblemCode, string] =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? ['URI_TOO_LONG', 'A path segment of the URL is too long.']
       : error.code === 'FST_ERR_BAD_URL'

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { ProblemCode, ProblemStatus } from '@booking/contracts';
 
 export type ProblemDetails = {
   type: string;
@@ -13,17 +14,29 @@ export type ProblemDetails = {
   [extension: string]: unknown;
 };
 
-/** An error the client can act on, answered as RFC 9457 problem+json with a stable code. */
-export class ProblemError extends HttpException {
+/**
+ * An error the client can act on, answered as RFC 9457 problem+json with a stable code: one of
+ * PROBLEM_CODES (@booking/contracts), with one of that code's statuses (checked when compiling).
+ */
+export class ProblemError<C extends ProblemCode = ProblemCode> extends HttpException {
   constructor(
-    status: number,
-    readonly code: string,
+    status: ProblemStatus<C>,
+    readonly code: C,
     detail: string,
     readonly extras: Partial<ProblemDetails> = {},
     /** Headers the answer carries too (such as Retry-After). */
     readonly headers: Record<string, string> = {},
   ) {
     super(detail, status);
+  }
+
+  /**
+   * A problem answered before, elsewhere: scheduling's, passed on by the gateway, or a stored answer
+   * replayed. Its status and code go on as they were (a newer scheduling may know a code this
+   * release does not).
+   */
+  static passedOn(status: number, code: string, detail: string, extras: Partial<ProblemDetails> = {}, headers: Record<string, string> = {}): ProblemError {
+    return new ProblemError(status as ProblemStatus<ProblemCode>, code as ProblemCode, detail, extras, headers);
   }
 }
 
@@ -47,7 +60,7 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-const codes: Record<number, string> = {
+const codes: Record<number, ProblemCode> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
@@ -59,7 +72,7 @@ const codes: Record<number, string> = {
   429: 'RATE_LIMITED',
 };
 
-export function problem(status: number, code: string, detail: string, extras: Partial<ProblemDetails> = {}): ProblemDetails {
+export function problem(status: number, code: ProblemCode, detail: string, extras: Partial<ProblemDetails> = {}): ProblemDetails {
   return {
     type: `https://booking.example/problems/${code.toLowerCase().replace(/_/g, '-')}`,
     title: titles[status] ?? 'Error',

@@ -2,8 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import {
+  appointmentEvents,
+  appointmentResponse,
+  AppointmentResponse,
+  appointmentsPage,
+  bookAppointmentRequest,
+  CancelAppointmentRequest,
+  listAppointmentsQuery,
+  publicRescheduleRequest,
+  RescheduleAppointmentRequest,
+} from '@booking/contracts';
 import { parseRequest, ProblemError } from '@booking/platform';
-import { Action, authorize } from '../auth/authorization';
+import { Action, Actor, authorize } from '../auth/authorization';
 import { Caller, CallerGuard } from '../auth/caller.guard';
 import { Allowed, enforce } from '../auth/enforce';
 import { JsonBodyGuard } from '../auth/json-body.guard';
@@ -14,17 +25,14 @@ import { IdempotencyKeyHeader, Problems, UuidParam, ZodBody, ZodQuery, ZodRespon
 import { uuidParam } from '../shared/params';
 import { emptyBody } from '../shared/schemas';
 import { SchedulingClient } from '../upstream/scheduling.client';
-import {
-  appointmentEvents,
-  appointmentResponse,
-  AppointmentResponse,
-  appointmentsPage,
-  bookAppointmentRequest,
-  listAppointmentsQuery,
-  rescheduleAppointmentRequest,
-} from './appointment.schemas';
 
 type CommandAction = 'appointments.cancel' | 'appointments.reschedule' | 'appointments.complete' | 'appointments.noShow';
+
+/** Who cancels or reschedules, as scheduling's contract requires it: authorization always decides it for these actions. */
+function actorOf(allowed: Allowed): Actor {
+  if (!allowed.actor) throw new Error('authorization allowed a cancel or reschedule without deciding its actor');
+  return allowed.actor;
+}
 
 const OWN = 'Clients see only their own appointments and providers only theirs; anyone else\'s answers 404, exactly like a missing one.';
 
@@ -136,7 +144,7 @@ export class AppointmentsHttpController {
   @ZodResponse(200, appointmentResponse, 'The cancelled appointment')
   @Problems(400, 404, 409, 413, 415)
   async cancel(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
-    return this.command(caller, idParam, 'cancel', 'appointments.cancel', parseRequest(emptyBody, body ?? {}), key, res, (allowed) => ({ by: allowed.actor }));
+    return this.command(caller, idParam, 'cancel', 'appointments.cancel', parseRequest(emptyBody, body ?? {}), key, res, (allowed): CancelAppointmentRequest => ({ by: actorOf(allowed) }));
   }
 
   @Post(':appointmentId/reschedule')
@@ -147,12 +155,12 @@ export class AppointmentsHttpController {
   })
   @UuidParam('appointmentId', 'The appointment')
   @IdempotencyKeyHeader()
-  @ZodBody(rescheduleAppointmentRequest)
+  @ZodBody(publicRescheduleRequest)
   @ZodResponse(200, appointmentResponse, 'The rescheduled appointment')
   @Problems(400, 404, 409, 413, 415, 422)
   async reschedule(@Caller() caller: Principal, @Param('appointmentId') idParam: string, @Body() body: unknown, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: FastifyReply) {
-    const request = parseRequest(rescheduleAppointmentRequest, body);
-    return this.command(caller, idParam, 'reschedule', 'appointments.reschedule', request, key, res, (allowed) => ({ start: request.start, by: allowed.actor }));
+    const request = parseRequest(publicRescheduleRequest, body);
+    return this.command(caller, idParam, 'reschedule', 'appointments.reschedule', request, key, res, (allowed): RescheduleAppointmentRequest => ({ start: request.start, by: actorOf(allowed) }));
   }
 
   @Post(':appointmentId/complete')

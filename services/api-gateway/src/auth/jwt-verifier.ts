@@ -36,7 +36,7 @@ const claimsSchema = z.object({
 /** A failure to fetch signing keys is ours, not the caller's: 503, so the client retries. */
 class KeysUnavailableError extends Error {}
 
-export const invalidToken = (detail: string, code = 'INVALID_TOKEN') => new ProblemError(401, code, detail);
+export const invalidToken = (detail: string, code: 'INVALID_TOKEN' | 'TOKEN_EXPIRED' = 'INVALID_TOKEN') => new ProblemError(401, code, detail);
 
 /**
  * Verifies bearer JWTs: signature (secret, PEM key or JWKS, chosen by the token's `alg`), `exp`,

@@ -79,7 +79,7 @@ async function answerOf(command: () => Promise<StoredResponse>): Promise<StoredR
 export function rethrowIfProblem(outcome: StoredResponse): void {
   if (outcome.status < 400) return;
   const { type: _type, title: _title, status: _status, instance: _instance, code, detail, ...extras } = outcome.body as Record<string, unknown>;
-  throw new ProblemError(outcome.status, String(code), String(detail), extras);
+  throw ProblemError.passedOn(outcome.status, String(code), String(detail), extras);
 }
 
 /**

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiParam, ApiQuery, ApiResponse, SchemaObject } from '@nestjs/swagger';
 import { AnyZodObject, ZodDefault, ZodEffects, ZodOptional, ZodTypeAny } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
-import { problemSchema } from '../shared/schemas';
+import { PROBLEM_CODE_LIST, PROBLEM_CODES, ProblemCode, problemCodesFor, problemSchema } from '@booking/contracts';
 
 /*
  * The OpenAPI document is generated from the same zod schemas that validate requests and
@@ -72,24 +72,47 @@ const problemDescriptions: Record<number, string> = {
   413: 'Body larger than the limit',
   422: 'Refused by the domain, or the Idempotency-Key was used with another request',
   429: 'Rate limit exceeded (see Retry-After)',
+  500: 'An unexpected error (logged)',
   502: 'Scheduling answered with something this API does not promise',
   503: 'Overloaded (OVERLOADED, with Retry-After: nothing was done), or scheduling (or the signing keys) unavailable',
   504: 'Scheduling did not answer in time',
 };
 
-/** problem+json answers; 401, 429 and the upstream failures are possible on every /v1 operation. */
+/**
+ * The codes the gateway answers with: its own and every service's, and scheduling's 4xx problems, which
+ * it passes on unchanged (scheduling's 5xx become SCHEDULING_UNAVAILABLE or SCHEDULING_FAILED).
+ */
+export const GATEWAY_PROBLEM_CODES: readonly ProblemCode[] = PROBLEM_CODE_LIST.filter((code) => {
+  const { origin, status } = PROBLEM_CODES[code];
+  if (origin === 'every service' || origin === 'gateway') return true;
+  return origin === 'scheduling' && status.every((s: number) => s >= 400 && s < 500);
+});
+
+/**
+ * problem+json answers; 401, 429, 500 and the upstream failures are possible on every /v1 operation. Each
+ * status lists the problem codes that come with it as an enum, one line of meaning each (from
+ * PROBLEM_CODES in @booking/contracts).
+ */
 export const Problems = (...statuses: number[]) =>
   applyDecorators(
-    ...[...new Set([...statuses, 401, 429, 502, 503, 504])]
+    ...[...new Set([...statuses, 401, 429, 500, 502, 503, 504])]
       .sort()
       .map((status) =>
         ApiResponse({
           status,
           description: problemDescriptions[status] ?? 'Problem',
-          content: { 'application/problem+json': { schema: openApiSchema(problemSchema) } },
+          content: { 'application/problem+json': { schema: problemResponseSchema(status) } },
         }),
       ),
   );
+
+function problemResponseSchema(status: number): SchemaObject {
+  const codes = problemCodesFor(status, GATEWAY_PROBLEM_CODES);
+  const schema = openApiSchema(problemSchema(codes));
+  const code = schema.properties?.code as SchemaObject & Record<`x-${string}`, unknown>;
+  code['x-enum-descriptions'] = codes.map((c) => PROBLEM_CODES[c].meaning);
+  return schema;
+}
 
 export const IdempotencyKeyHeader = () =>
   ApiHeader({

@@ -1,18 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { parseRequest, sendRevalidatableJson } from '@booking/platform';
-import { authorize } from '../auth/authorization';
-import { Caller, CallerGuard } from '../auth/caller.guard';
-import { enforce } from '../auth/enforce';
-import { JsonBodyGuard } from '../auth/json-body.guard';
-import { Principal } from '../auth/principal';
-import { derivedId, idempotencyKey } from '../idempotency/idempotency-key';
-import { IdempotentCommands, sendOutcome } from '../idempotency/idempotent-commands';
-import { IdempotencyKeyHeader, Problems, UuidParam, ZodBody, ZodQuery, ZodResponse } from '../openapi/zod-openapi';
-import { uuidParam } from '../shared/params';
-import { noContent } from '../shared/schemas';
-import { SchedulingClient, UpstreamAnswers } from '../upstream/scheduling.client';
 import {
   addBlockedTimeRequest,
   blockedTimeResponse,
@@ -25,7 +13,19 @@ import {
   slotsQuery,
   slotsResponse,
   updateProviderRequest,
-} from './provider.schemas';
+} from '@booking/contracts';
+import { parseRequest, sendRevalidatableJson } from '@booking/platform';
+import { authorize } from '../auth/authorization';
+import { Caller, CallerGuard } from '../auth/caller.guard';
+import { enforce } from '../auth/enforce';
+import { JsonBodyGuard } from '../auth/json-body.guard';
+import { Principal } from '../auth/principal';
+import { derivedId, idempotencyKey } from '../idempotency/idempotency-key';
+import { IdempotentCommands, sendOutcome } from '../idempotency/idempotent-commands';
+import { IdempotencyKeyHeader, Problems, UuidParam, ZodBody, ZodQuery, ZodResponse } from '../openapi/zod-openapi';
+import { uuidParam } from '../shared/params';
+import { noContent } from '../shared/schemas';
+import { SchedulingClient, UpstreamAnswers } from '../upstream/scheduling.client';
 
 @ApiTags('providers')
 @ApiBearerAuth()

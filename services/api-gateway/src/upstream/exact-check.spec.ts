@@ -1,6 +1,5 @@
 import { z, ZodTypeAny } from 'zod';
-import { appointmentEvents, appointmentResponse, appointmentsPage } from '../appointments/appointment.schemas';
-import { blockedTimesResponse, providerResponse, providersPage, slotsResponse } from '../providers/provider.schemas';
+import { appointmentEvents, appointmentResponse, appointmentsPage, blockedTimesResponse, providerResponse, providersPage, slotsResponse } from '@booking/contracts';
 import { noContent } from '../shared/schemas';
 import { compileExactCheck } from './exact-check';
 

@@ -268,7 +268,7 @@ export class SchedulingClient {
       const parsed = upstreamProblem.safeParse(reply.body);
       if (parsed.success) {
         const { type: _type, title: _title, status: _status, instance: _instance, code, detail, ...extensions } = parsed.data;
-        return new ProblemError(reply.status, code, detail, extensions);
+        return ProblemError.passedOn(reply.status, code, detail, extensions);
       }
     }
     if (reply.status === 503) {

@@ -1,13 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { bookAppointmentRequest, cancelAppointmentRequest, listAppointmentsQuery, rescheduleAppointmentRequest } from '@booking/contracts';
 import { parseRequest, ProblemError } from '@booking/platform';
 import { uuidParam } from '../shared/params';
-import {
-  bookAppointmentRequest,
-  cancelAppointmentRequest,
-  listAppointmentsQuery,
-  rescheduleAppointmentRequest,
-} from './appointment.request';
 import { AppointmentsService, BookResult } from './appointments.service';
 import { schedulingMetrics } from '../scheduling.metrics';
 

@@ -9,7 +9,7 @@ import {
   foldEvents,
   toIsoUtc,
 } from '@booking/appointment-domain';
-import { TOPICS } from '@booking/contracts';
+import { BookAppointmentRequest, ListAppointmentsQuery, TOPICS } from '@booking/contracts';
 import {
   appendToOutbox,
   buildEnvelope,
@@ -32,7 +32,6 @@ import { EventStore, StoredEvent } from '../shared/event-store';
 import { toProblem } from '../shared/errors';
 import { uuidParam } from '../shared/params';
 import { AppointmentRow, appointmentResponse, AppointmentResponse, project, projectionRow, rowFromState } from './appointment.projection';
-import { BookAppointmentRequest, ListAppointmentsQuery } from './appointment.request';
 import { runBookingStatement, StoredAnswer } from './book-appointment.statement';
 import { blockedRangeOf, checkSlot, slotBlocked, validateSlot } from './slot-check';
 import { toWireEvent } from './wire-events';

@@ -1,6 +1,14 @@
 import { formatDayHours, parseProviderRules, ProviderRules, WEEKDAYS } from '@booking/slot-engine';
 import type { CancellationPolicy } from '@booking/appointment-domain';
 
+/** The policy of a provider created without one. */
+export const DEFAULT_CANCELLATION_POLICY: CancellationPolicy = {
+  freeUntilHoursBefore: 24,
+  lateFee: { kind: 'PERCENT', percent: 50 },
+  noShowForfeits: true,
+  rescheduleFreeUntilHoursBefore: 24,
+};
+
 export type ProviderContact = { email?: string; phone?: string; pushEndpoint?: string; locale?: string };
 
 export type Provider = {

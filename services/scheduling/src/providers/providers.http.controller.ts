@@ -1,13 +1,13 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { addBlockedTimeRequest, blockedTimesQuery, createProviderRequest, listProvidersQuery, updateProviderRequest } from '@booking/contracts';
 import { parseRequest, sendRevalidatableJson } from '@booking/platform';
 import { AVAILABILITY_FRESH_FOR, MAX_FRESH_FOR_MS, SlotsService } from '../availability/slots.service';
 import { Clock } from '../shared/clock';
-import { slotsQuery } from '../availability/slots.request';
+import { schedulingSlotsQuery } from '../availability/slots.request';
 import { mapErrors } from '../shared/errors';
 import { uuidParam } from '../shared/params';
 import { providerResponse } from './provider';
-import { addBlockedTimeRequest, createProviderRequest, listProvidersQuery, rangeQuery, updateProviderRequest } from './provider.request';
 import { ProvidersService } from './providers.service';
 
 @Controller('providers')
@@ -58,7 +58,7 @@ export class ProvidersHttpController {
   @Get(':id/blocked-times')
   async listBlockedTimes(@Param('id') id: string, @Query() query: unknown) {
     const providerId = uuidParam(id, 'id');
-    const q = parseRequest(rangeQuery, query, 'query');
+    const q = parseRequest(blockedTimesQuery, query, 'query');
     return { items: await this.providers.listBlockedTimes(providerId, q.from, q.to) };
   }
 
@@ -84,7 +84,7 @@ export class ProvidersHttpController {
     // `no-cache` (RFC 9111 §5.2.1.4): the caller will trust the answer until told of a change, so it is
     // checked against the database, not only against what this instance has heard.
     const verify = cacheControl !== undefined && /(^|,)\s*no-cache\s*(,|$)/i.test(cacheControl);
-    const answer = await this.slotsService.slots(providerId, parseRequest(slotsQuery, query, 'query'), { verify });
+    const answer = await this.slotsService.slots(providerId, parseRequest(schedulingSlotsQuery, query, 'query'), { verify });
     // For a cache that hears the change feed (the gateway): the answer holds this long unless the feed
     // announces a change of the provider (the clock alone changes it at `until`).
     res.header(AVAILABILITY_FRESH_FOR, String(Math.max(0, Math.min(answer.until - this.clock.now().getTime(), MAX_FRESH_FOR_MS))));

@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
+import type { AddBlockedTimeRequest, CreateProviderRequest, UpdateProviderRequest } from '@booking/contracts';
 import { appendToOutbox, Platform, ProblemError } from '@booking/platform';
 import { parseProviderRules, ProviderRulesInput } from '@booking/slot-engine';
 import { AvailabilityWatch } from '../availability/availability-watch';
 import { Clock } from '../shared/clock';
 import { EventStore } from '../shared/event-store';
-import { Provider, providerFromRow, providerResponse, ProviderRow, providerToRow } from './provider';
+import { DEFAULT_CANCELLATION_POLICY, Provider, providerFromRow, providerResponse, ProviderRow, providerToRow } from './provider';
 import { BlockedTime, blockedTimeAdded, blockedTimeRemoved, providerCreated, providerDeleted, ProviderEvent, providerUpdated } from './provider-events';
-import {
-  AddBlockedTimeRequest,
-  CreateProviderRequest,
-  DEFAULT_CANCELLATION_POLICY,
-  UpdateProviderRequest,
-} from './provider.request';
 
 export type { BlockedTime } from './provider-events';
 

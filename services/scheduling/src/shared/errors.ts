@@ -1,4 +1,5 @@
 import { AppointmentDomainError } from '@booking/appointment-domain';
+import { PROBLEM_CODES } from '@booking/contracts';
 import { ProblemError } from '@booking/platform';
 import { SlotEngineValidationError } from '@booking/slot-engine';
 
@@ -18,15 +19,6 @@ export function isSlotConflict(error: unknown): boolean {
 
 export const slotUnavailable = () => new ProblemError(409, 'SLOT_UNAVAILABLE', 'Slot no longer available.');
 
-const domainStatus: Record<string, number> = {
-  NOT_FOUND: 404,
-  ALREADY_CANCELLED: 409,
-  ILLEGAL_TRANSITION: 409,
-  NOT_STARTED_YET: 409,
-  HOLD_NOT_EXPIRED: 409,
-  ALREADY_EXISTS: 409,
-  INVALID_COMMAND: 422,
-};
 
 /** Turns the errors of the domain, the slot engine and Postgres into problems a client can act on. */
 export function toProblem(error: unknown): unknown {
@@ -38,8 +30,8 @@ export function toProblem(error: unknown): unknown {
     });
   }
   if (error instanceof AppointmentDomainError) {
-    const status = domainStatus[error.code] ?? 409;
-    return new ProblemError(status, error.code, error.message, { currentStatus: error.currentStatus });
+    // The domain's codes are problem codes; their status is PROBLEM_CODES'.
+    return new ProblemError(PROBLEM_CODES[error.code].status[0], error.code, error.message, { currentStatus: error.currentStatus });
   }
   return error;
 }

@@ -1,5 +1,25 @@
 import { z } from 'zod';
-import { cancellationPolicy, cancellationPolicyResponse, email, instant, instantOut, locale, localDate, money, moneyResponse, phone, timeZone, uuid } from '../shared/schemas';
+import {
+  cancellationPolicy,
+  cancellationPolicyResponse,
+  email,
+  instant,
+  instantOut,
+  locale,
+  localDate,
+  money,
+  moneyResponse,
+  phone,
+  pushEndpoint,
+  timeZone,
+  uuid,
+} from './common';
+
+/*
+ * Providers, blocked time and slots: what the gateway accepts under /v1/providers and sends on to
+ * scheduling's /providers unchanged, and what scheduling answers. The slot engine (in scheduling)
+ * checks the availability rules in depth after this first pass on types and sizes.
+ */
 
 const timeOfDay = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be a time written HH:mm (24:00 only as an end)');
 const timeRange = z.tuple([timeOfDay, timeOfDay]).describe('[start, end] in the provider\'s local wall time');
@@ -11,9 +31,7 @@ const weekdays = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
 const workingHours = z.object(Object.fromEntries(weekdays.map((day) => [day, dayHours.optional()])) as Record<(typeof weekdays)[number], z.ZodOptional<typeof dayHours>>).strict();
 const dateOverrides = z.record(localDate, dayHours).describe('Provider-local date → that day\'s hours ([] = closed)');
 
-const contact = z
-  .object({ email: email.optional(), phone: phone.optional(), pushEndpoint: z.string().url().max(2000).optional(), locale: locale.optional() })
-  .strict();
+const contact = z.object({ email: email.optional(), phone: phone.optional(), pushEndpoint: pushEndpoint.optional(), locale: locale.optional() }).strict();
 
 const providerFields = {
   name: z.string().trim().min(1).max(200),
@@ -31,11 +49,14 @@ const providerFields = {
 };
 
 export const createProviderRequest = z.object({ id: uuid.optional(), ...providerFields }).strict();
+export type CreateProviderRequest = z.infer<typeof createProviderRequest>;
+
 export const updateProviderRequest = z
   .object(providerFields)
   .partial()
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'at least one field must be given');
+export type UpdateProviderRequest = z.infer<typeof updateProviderRequest>;
 
 export const listProvidersQuery = z
   .object({
@@ -44,23 +65,29 @@ export const listProvidersQuery = z
   })
   .strict();
 
+export const blockedTimeReason = z.enum(['VACATION', 'BREAK', 'PERSONAL']);
+
 export const addBlockedTimeRequest = z
   .object({
     start: instant,
     end: instant,
-    reason: z.enum(['VACATION', 'BREAK', 'PERSONAL']),
+    reason: blockedTimeReason,
     note: z.string().max(500).optional(),
   })
   .strict()
   .refine((v) => Date.parse(v.end) > Date.parse(v.start), { message: 'end must be after start', path: ['end'] })
   .refine((v) => Date.parse(v.end) - Date.parse(v.start) <= 366 * 86_400_000, { message: 'a blocked time may span at most 366 days', path: ['end'] });
+export type AddBlockedTimeRequest = z.infer<typeof addBlockedTimeRequest>;
 
 export const blockedTimesQuery = z
   .object({ from: instant.optional(), to: instant.optional() })
   .strict()
   .refine((v) => !v.from || !v.to || Date.parse(v.to) > Date.parse(v.from), { message: 'to must be after from', path: ['to'] });
 
-/** Either one `date`, or `from` and `to` (inclusive, at most 31 days), as dates in the client's `timeZone`. */
+/**
+ * Either one `date`, or `from` and `to` (inclusive, at most 31 days), as dates in the client's
+ * `timeZone`. Scheduling adds the slot engine's checks (a real calendar date, a known zone).
+ */
 export const slotsQuery = z
   .object({
     date: localDate.optional(),
@@ -73,6 +100,7 @@ export const slotsQuery = z
     if (v.date && (v.from || v.to)) ctx.addIssue({ code: 'custom', message: 'give either date, or from and to, not both', path: ['date'] });
     if (!v.date && !(v.from && v.to)) ctx.addIssue({ code: 'custom', message: 'give date, or both from and to', path: ['date'] });
   });
+export type SlotsQuery = z.infer<typeof slotsQuery>;
 
 const hoursOut = z.array(z.tuple([z.string(), z.string()]));
 
@@ -94,6 +122,7 @@ export const providerResponse = z.object({
   createdAt: instantOut,
   updatedAt: instantOut,
 });
+export type ProviderResponse = z.infer<typeof providerResponse>;
 
 export const providersPage = z.object({ items: z.array(providerResponse), nextCursor: uuid.nullable() });
 
@@ -102,7 +131,7 @@ export const blockedTimeResponse = z.object({
   providerId: uuid,
   start: instantOut,
   end: instantOut,
-  reason: z.enum(['VACATION', 'BREAK', 'PERSONAL']),
+  reason: blockedTimeReason,
   note: z.string().nullable(),
 });
 

@@ -1,8 +1,25 @@
 import { z } from 'zod';
-import { cancellationPolicyResponse, email, instant, instantOut, locale, moneyResponse, phone, timeZone, uuid } from '../shared/schemas';
+import { actor, cancellationPolicyResponse, email, instant, instantOut, locale, moneyResponse, phone, pushEndpoint, timeZone, uuid } from './common';
 
-const appointmentStatus = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'COMPLETED', 'NO_SHOW']);
+/*
+ * Appointments: what the gateway accepts under /v1/appointments, what it sends on to scheduling's
+ * /appointments (the same bodies, plus `by` on the lifecycle commands, which the gateway takes from
+ * the caller's token) and what scheduling answers.
+ */
+
+export const appointmentStatus = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'COMPLETED', 'NO_SHOW']);
 const clientId = z.string().min(1).max(100);
+
+export const clientContactRequest = z
+  .object({
+    timeZone,
+    name: z.string().max(200).optional(),
+    email: email.optional(),
+    phone: phone.optional(),
+    pushEndpoint: pushEndpoint.optional(),
+    locale: locale.optional(),
+  })
+  .strict();
 
 export const bookAppointmentRequest = z
   .object({
@@ -10,21 +27,22 @@ export const bookAppointmentRequest = z
     clientId: clientId.describe('A client may only give their own (the token\'s client_id)'),
     start: instant,
     end: instant.optional().describe('When given it must equal start + the provider\'s slot duration'),
-    client: z
-      .object({
-        timeZone,
-        name: z.string().max(200).optional(),
-        email: email.optional(),
-        phone: phone.optional(),
-        pushEndpoint: z.string().url().max(2000).optional(),
-        locale: locale.optional(),
-      })
-      .strict(),
+    client: clientContactRequest,
     paymentMethod: z.string().min(1).max(100).optional().describe('A payment method token for the payment service, e.g. tok_success'),
   })
   .strict();
+export type BookAppointmentRequest = z.infer<typeof bookAppointmentRequest>;
 
-export const rescheduleAppointmentRequest = z.object({ start: instant }).strict();
+/** The gateway's `POST /v1/appointments/:id/reschedule` body: who reschedules comes from the token. */
+export const publicRescheduleRequest = z.object({ start: instant }).strict();
+
+/** Scheduling's `POST /appointments/:id/cancel` body, sent by the gateway. */
+export const cancelAppointmentRequest = z.object({ by: actor }).strict();
+export type CancelAppointmentRequest = z.infer<typeof cancelAppointmentRequest>;
+
+/** Scheduling's `POST /appointments/:id/reschedule` body: the public one plus `by`, sent by the gateway. */
+export const rescheduleAppointmentRequest = publicRescheduleRequest.extend({ by: actor }).strict();
+export type RescheduleAppointmentRequest = z.infer<typeof rescheduleAppointmentRequest>;
 
 export const listAppointmentsQuery = z
   .object({
@@ -37,6 +55,7 @@ export const listAppointmentsQuery = z
     cursor: z.string().max(200).optional(),
   })
   .strict();
+export type ListAppointmentsQuery = z.infer<typeof listAppointmentsQuery>;
 
 export const appointmentResponse = z.object({
   id: uuid,
@@ -65,7 +84,6 @@ export const appointmentResponse = z.object({
   createdAt: instantOut,
   updatedAt: instantOut,
 });
-
 export type AppointmentResponse = z.infer<typeof appointmentResponse>;
 
 export const appointmentsPage = z.object({ items: z.array(appointmentResponse), nextCursor: z.string().nullable() });
