@@ -29,3 +29,4 @@ export * from './metrics/platform-metrics';
 export * from './metrics/metrics.controller';
 export * from './tracing/propagation';
 export * from './kafka/dead-letters';
+export * from './metrics/metrics-server';

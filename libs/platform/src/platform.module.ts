@@ -2,6 +2,7 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, OnModuleI
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController, ReadinessController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { MetricsServer } from './metrics/metrics-server';
 import { Platform, PlatformOptions } from './platform';
 
 class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -27,11 +28,13 @@ export class PlatformModule {
   /** `ownReadiness`: the service answers /health/ready itself (no two routes may share a path). */
   static forRoot(options: PlatformOptions, http: { ownReadiness?: boolean } = {}): DynamicModule {
     const platform = new Platform(options);
+    // With METRICS_PORT, /metrics is served there (MetricsServer) and not on the service port.
+    const metrics = options.config.METRICS_PORT === undefined ? [MetricsController] : [];
     return {
       module: PlatformModule,
       imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: http.ownReadiness ? [HealthController, MetricsController] : [HealthController, ReadinessController, MetricsController],
-      providers: [{ provide: Platform, useValue: platform }, PlatformLifecycle],
+      controllers: [HealthController, ...(http.ownReadiness ? [] : [ReadinessController]), ...metrics],
+      providers: [{ provide: Platform, useValue: platform }, PlatformLifecycle, MetricsServer],
       exports: [Platform],
     };
   }

@@ -67,6 +67,8 @@ export const baseConfigShape = {
   /** Inbox rows older than this are deleted every 10 minutes (sweepInbox); keep it above the topics' retention. */
   INBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(87600).default(168),
   HTTP_HOST: z.string().default('127.0.0.1'),
+  /** When set, GET /metrics is served on this port (on HTTP_HOST) and not on the service port (MetricsServer). */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('64kb'),
   /**
    * Admission control (installAdmissionControl): past any of these a request is answered 503 OVERLOADED
