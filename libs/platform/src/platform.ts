@@ -208,6 +208,23 @@ export class Platform {
     }
   }
 
+  /**
+   * Runs a write that adds outbox rows, telling it whether to NOTIFY the relay's channel in its
+   * transaction; `write` must have committed when its promise resolves. When this instance's relay is
+   * the active one, the write does not notify: the relay is woken here, in-process, once the write has
+   * committed. A notifying commit costs more than the notification: Postgres (before 17) serialises
+   * every notifying commit of the server, WAL flush included, on one lock, and wakes every listening
+   * session of the database. When another instance's relay is active, the write notifies as before.
+   * Should this instance lose the lock in between, the new active relay finds the rows at its next
+   * poll, as after any missed notification.
+   */
+  async writeOutbox<T>(write: (notify: boolean) => Promise<T>): Promise<T> {
+    const local = this.relay.isLeader();
+    const result = await write(!local);
+    if (local) this.relay.notify();
+    return result;
+  }
+
   /** Starts a consumer in this service's own group; topic and group names get the namespace. */
   async consume(options: ConsumerOptions): Promise<EventConsumer> {
     const consumer = new EventConsumer(this.kafka, this.producer, this.logger, {

@@ -112,7 +112,8 @@ export class ChargeAppointmentHandler {
       await heartbeat?.();
       return { event, payment, outcome };
     });
-    await recordChargeOutcomes(this.platform.knex, CHARGE_CONSUMER, records);
+    // The outcomes leave through this instance's relay, woken once they commit, when it is the active one.
+    await this.platform.writeOutbox((notify) => recordChargeOutcomes(this.platform.knex, CHARGE_CONSUMER, records, notify));
   }
 
   /** Asks the gateway, again with the same key when it does not answer in time, a bounded number of times. */

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { eventually } from '@booking/platform/testing';
 import { PAYMENT_SCHEMA } from '../schema';
 import { KnexGatewayStore } from '../provider/knex-gateway-store';
 import { SimulatedPaymentProvider, TEST_TOKENS } from '../provider/simulated-payment-provider';
@@ -56,6 +58,29 @@ describe('charging a batch of appointment requests (payment service, real Kafka 
     }
     const inbox = await harness.knex.withSchema(PAYMENT_SCHEMA).table('inbox').whereIn('event_id', published.map((p) => p.envelope.eventId));
     expect(inbox).toHaveLength(published.length);
+  });
+
+  it("records outcomes without a NOTIFY while this instance's relay is the active one (woken in-process), and they are sent", async () => {
+    const listener = new Client({ connectionString: harness.env.databaseUrl });
+    const heard: string[] = [];
+    await listener.connect();
+    try {
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      const channel = `${PAYMENT_SCHEMA}_outbox`;
+      await listener.query(`LISTEN ${channel}`);
+      await eventually(async () => harness.platform.relay.isLeader(), 10000, 'the relay to be the active one');
+      const [a, b] = [appointment(), appointment()];
+      const published = await harness.publishTogether(2, [requested(a), requested(b)]);
+      await harness.consumed(published[published.length - 1]);
+      expect((await harness.eventOf(a, 'PaymentSucceeded')).causationId).toBe(published[0].envelope.eventId);
+      expect((await harness.eventOf(b, 'PaymentSucceeded')).causationId).toBe(published[1].envelope.eventId);
+      // A marker notified after the outcomes committed bounds what they could have notified: nothing.
+      await harness.knex.raw('SELECT pg_notify(?, ?)', [channel, 'marker']);
+      await eventually(async () => heard.includes('marker'), 20000, 'the marker');
+      expect(heard).toEqual(['marker']);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('dead-letters the one request the gateway refuses and charges the others once, the fallback replaying their keys', async () => {

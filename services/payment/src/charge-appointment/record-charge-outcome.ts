@@ -64,9 +64,10 @@ export type ChargeRecord = { event: Envelope; payment: Payment; outcome?: Charge
  * round trip. A redelivered event finds its inbox row and changes nothing; a payment no longer PENDING
  * (a racing delivery got there first) does not move and emits nothing; a request without an outcome
  * writes only its inbox row. The requests must be of distinct payments. Resolves to the ids of the
- * events it recorded (the others had been handled before).
+ * events it recorded (the others had been handled before). `notify: false` leaves out the relay's
+ * NOTIFY, for a caller that wakes the relay itself (`Platform.writeOutbox`).
  */
-export async function recordChargeOutcomes(knex: Knex, consumer: string, records: readonly ChargeRecord[]): Promise<Set<string>> {
+export async function recordChargeOutcomes(knex: Knex, consumer: string, records: readonly ChargeRecord[], notify = true): Promise<Set<string>> {
   if (records.length === 0) return new Set();
   const table = (name: string) => `${quoteIdent(PAYMENT_SCHEMA)}.${name}`;
   const columns = {
@@ -106,7 +107,7 @@ export async function recordChargeOutcomes(knex: Knex, consumer: string, records
   }
   // Prepared once per connection: every charge runs it.
   const { rows } = await query<{ claimed: string[] | null }>(knex, {
-    name: 'payment.record-charge-outcomes.v2',
+    name: 'payment.record-charge-outcomes.v3',
     text: `WITH input AS (
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::text[])
          AS i(event_id, event_type, payment_id, status, provider_ref, failure_reason, bump, out_event_id, out_topic, out_key, out_type, out_payload, out_trace)
@@ -129,8 +130,8 @@ export async function recordChargeOutcomes(knex: Knex, consumer: string, records
         WHERE i.out_payload IS NOT NULL
        RETURNING 1
      )
-     SELECT (SELECT array_agg(event_id::text) FROM claimed) AS claimed, (SELECT pg_notify($15, '') FROM published LIMIT 1) AS notified`,
-    values: [...Object.values(columns), consumer, outboxChannel(PAYMENT_SCHEMA)],
+     SELECT (SELECT array_agg(event_id::text) FROM claimed) AS claimed, (SELECT pg_notify($15, '') FROM published WHERE $16::boolean LIMIT 1) AS notified`,
+    values: [...Object.values(columns), consumer, outboxChannel(PAYMENT_SCHEMA), notify],
   });
   const claimed = new Set(((rows[0]?.claimed ?? []) as string[]).map((id) => id.toLowerCase()));
   columns.status.forEach((status, i) => {

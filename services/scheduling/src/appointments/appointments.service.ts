@@ -213,9 +213,11 @@ export class AppointmentsService {
    * writes the outbox (with the relay's NOTIFY). Each command's events carry its own correlation (the
    * caller's, or a fresh one, when it gives none). Any error (an id that is not a UUID, an unknown
    * appointment, a transition the lifecycle refuses) throws and leaves the whole transaction to be
-   * rolled back. Returns each appointment's state after its command.
+   * rolled back. Returns each appointment's state after its command. `notify: false` leaves out the
+   * relay's NOTIFY, for a caller that wakes the relay itself once the transaction has committed
+   * (`Platform.writeOutbox`).
    */
-  async executeMany(trx: Knex.Transaction, items: readonly BatchCommand[]): Promise<LiveState[]> {
+  async executeMany(trx: Knex.Transaction, items: readonly BatchCommand[], options: { notify?: boolean } = {}): Promise<LiveState[]> {
     if (items.length === 0) return [];
     try {
       const ids = items.map((item) => uuidParam(item.appointmentId, 'appointmentId'));
@@ -287,9 +289,9 @@ export class AppointmentsService {
       }
       if (events.length === 0) return states;
       const { rows: written } = await query<{ appended: number; projected: number }>(trx, {
-        name: `${schema}.write-many.v1`,
+        name: `${schema}.write-many.v2`,
         text: writeManyStatement(schema),
-        values: [updatedAt, JSON.stringify(events), JSON.stringify(projections), JSON.stringify(outbox)],
+        values: [updatedAt, JSON.stringify(events), JSON.stringify(projections), JSON.stringify(outbox), options.notify ?? true],
       });
       if (written[0].appended !== events.length || written[0].projected !== projections.length) {
         throw new Error(`executeMany wrote ${written[0].appended}/${events.length} events and ${written[0].projected}/${projections.length} rows`);
@@ -480,7 +482,8 @@ export const lockStreamsStatement = (schema: string) =>
 
 /**
  * executeMany's writes in one statement: the events (the unique stream version still guards them),
- * the projection rows (every column but the id, from the rows as JSON), the outbox rows and the NOTIFY.
+ * the projection rows (every column but the id, from the rows as JSON), the outbox rows and, when $5,
+ * the NOTIFY.
  */
 const writeManyStatements = new Map<string, string>();
 function writeManyStatement(schema: string): string {
@@ -506,7 +509,7 @@ function writeManyStatement(schema: string): string {
     RETURNING 1
   )
   SELECT (SELECT count(*) FROM appended)::int AS appended, (SELECT count(*) FROM projected)::int AS projected,
-         CASE WHEN EXISTS (SELECT 1 FROM published) THEN pg_notify('${outboxChannel(schema)}', '') END AS notified`;
+         CASE WHEN $5::boolean AND EXISTS (SELECT 1 FROM published) THEN pg_notify('${outboxChannel(schema)}', '') END AS notified`;
   writeManyStatements.set(schema, text);
   return text;
 }

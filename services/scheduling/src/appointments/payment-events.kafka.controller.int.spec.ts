@@ -25,7 +25,9 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
   let providerId: string;
   let slot = 0;
 
-  const start = () => startSchedulingApp({ now: NOW, environment: env, env: { HOLD_TTL_SECONDS: '900' } });
+  // The relay polls only once a minute here: whatever leaves within a test was woken, by a NOTIFY or in-process.
+  const start = (extra: Record<string, string> = {}) =>
+    startSchedulingApp({ now: NOW, environment: env, env: { HOLD_TTL_SECONDS: '900', OUTBOX_POLL_INTERVAL_MS: '60000', ...extra } });
 
   beforeAll(async () => {
     t = await start();
@@ -147,6 +149,35 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
 
       expect((await t.request('POST', `/appointments/${id}/cancel`, { by: 'CLIENT' })).status).toBe(200);
       expect(await heardUpTo('cancelled')).toEqual([providerId]);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it("sends confirmations through the instance's own active relay, woken in-process after the commit, without a NOTIFY", async () => {
+    const listener = new Client({ connectionString: env.databaseUrl });
+    const heard: string[] = [];
+    await listener.connect();
+    try {
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      const channel = `${t.platform.schema}_outbox`;
+      await listener.query(`LISTEN ${channel}`);
+      const [a, b] = [await pending(), await pending()];
+      await eventually(async () => heard.length >= 2, 20000, "the bookings' notifications");
+      expect(t.platform.relay.isLeader()).toBe(true);
+      heard.length = 0;
+      await producer.send({
+        topic: t.platform.topic(TOPICS.payment),
+        acks: -1,
+        messages: [a, b].map((id) => ({ key: id, value: JSON.stringify(outcome('PaymentSucceeded', id)) })),
+      });
+      // Published without a poll (a minute away): the relay was woken in-process.
+      const published = await readAppointmentEvents([a, b], 'AppointmentConfirmed');
+      expect([...published.keys()].sort()).toEqual([a, b].sort());
+      // A marker notified after the confirmations committed bounds what they could have notified: nothing.
+      await t.platform.knex.raw('SELECT pg_notify(?, ?)', [channel, 'marker']);
+      await eventually(async () => heard.includes('marker'), 20000, 'the marker');
+      expect(heard).toEqual(['marker']);
     } finally {
       await listener.end();
     }
@@ -321,6 +352,38 @@ describe('payment outcomes in batches (scheduling, real Kafka and Postgres)', ()
     const [dead] = await deadLetters(1, (key) => key === 'not-a-uuid');
     expect(dead.headers['dlq-attempts']).toBe('1');
     expect(dead.headers['dlq-reason']).toContain('appointmentId must be a UUID');
+  });
+
+  // Last: a second instance joins the consumer group while it runs.
+  it("notifies the active relay of another instance when this one's relay stands by", async () => {
+    const standby = await start();
+    const listener = new Client({ connectionString: env.databaseUrl });
+    let notified = 0;
+    await listener.connect();
+    try {
+      listener.on('notification', () => notified++);
+      await listener.query(`LISTEN ${t.platform.schema}_outbox`);
+      const id = await pending();
+      await eventually(async () => notified >= 1, 20000, "the booking's notification");
+      notified = 0;
+      expect(standby.platform.relay.isLeader()).toBe(false);
+      const appointments = standby.app.get(AppointmentsService);
+      await standby.platform.writeOutbox((notify) =>
+        standby.platform.knex.transaction((trx) =>
+          appointments.executeMany(
+            trx,
+            [{ appointmentId: id, command: (at) => ({ type: 'ConfirmAppointment', appointmentId: id, paymentId: 'pay-standby', amountMinor: PRICE, currency: 'USD', at }) }],
+            { notify },
+          ),
+        ),
+      );
+      // Sent by the other instance's relay, which only a NOTIFY wakes before its poll.
+      expect((await readAppointmentEvents([id], 'AppointmentConfirmed')).get(id)).toMatchObject({ data: { paymentId: 'pay-standby' } });
+      expect(notified).toBeGreaterThanOrEqual(1);
+    } finally {
+      await listener.end();
+      await standby.close();
+    }
   });
 
   /** Until some session waits for a row lock. */

@@ -92,12 +92,16 @@ export class PaymentEventsKafkaController implements OnApplicationBootstrap {
    */
   private async applyAll(events: Envelope[], outcome: (event: Envelope) => Outcome): Promise<void> {
     const { consumerKnex, schema } = this.platform;
-    await consumerKnex.transaction(async (trx) => {
-      const fresh = await claimInbox(trx, schema, INBOX_CONSUMER, events);
-      await this.appointments.executeMany(
-        trx,
-        fresh.map((event) => ({ ...outcome(event), correlation: eventCorrelation(event) })),
-      );
-    });
+    // The confirmations leave through this instance's relay, woken once they commit, when it is the active one.
+    await this.platform.writeOutbox((notify) =>
+      consumerKnex.transaction(async (trx) => {
+        const fresh = await claimInbox(trx, schema, INBOX_CONSUMER, events);
+        await this.appointments.executeMany(
+          trx,
+          fresh.map((event) => ({ ...outcome(event), correlation: eventCorrelation(event) })),
+          { notify },
+        );
+      }),
+    );
   }
 }
