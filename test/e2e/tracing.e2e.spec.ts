@@ -42,8 +42,8 @@ async function otlpReceiver(): Promise<{ url: string; spans: Received[]; server:
 /**
  * One booking's trace across all five services, as exported over OTLP: the gateway's request, the
  * call to scheduling, every outbox row and Kafka hop (AppointmentRequested → charge → PaymentSucceeded
- * → AppointmentConfirmed → notification deliveries and reminder planning), each span the child of the
- * one that caused it.
+ * → AppointmentConfirmed → notification deliveries and reminder planning, and the reminder's
+ * ReminderDue → its delivery), each span the child of the one that caused it.
  */
 describe('one trace per booking across every service and Kafka hop (OTLP export)', () => {
   const env = new TestEnvironment();
@@ -55,6 +55,9 @@ describe('one trace per booking across every service and Kafka hop (OTLP export)
   const gatewayLog: string[] = [];
   let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
   let smtp: SMTPServer;
+  // The slot booked below; the one reminder offset makes its reminder due at once (its fire time just
+  // before the reminder service starts, well within the grace), so the ReminderDue hop is traced too.
+  const slotStart = (i: number) => new Date(nextMondayUtc(2).getTime() + 8 * 3_600_000 + i * 1_800_000);
 
   beforeAll(async () => {
     receiver = await otlpReceiver();
@@ -73,7 +76,7 @@ describe('one trace per booking across every service and Kafka hop (OTLP export)
     const started = await Promise.all([
       startService('payment', env, { ...otel, PAYMENT_PROVIDER_LATENCY_MS: '0' }),
       startService('notification', env, { ...otel, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, MAIL_FROM: 'bookings@clinic.test' }),
-      startService('reminder', env, otel),
+      startService('reminder', env, { ...otel, REMINDER_OFFSETS_MINUTES: String(Math.ceil((slotStart(0).getTime() - Date.now()) / 60_000)), REMINDER_MISSED_GRACE_SECONDS: '3600' }),
       startService('api-gateway', env, { ...otel, LOG_LEVEL: 'info', SCHEDULING_URL: scheduling.url, JWT_SECRET: secret, JWT_ISSUER: issuer, JWT_AUDIENCE: audience, RATE_LIMIT_KEY_PREFIX: `trace:${env.id}` }),
     ]);
     services.push(scheduling, ...started);
@@ -100,7 +103,7 @@ describe('one trace per booking across every service and Kafka hop (OTLP export)
       { ...admin, 'idempotency-key': `provider-${env.id}` },
     );
     expect(provider.status).toBe(201);
-    const start = (i: number) => new Date(nextMondayUtc(2).getTime() + 8 * 3_600_000 + i * 1_800_000).toISOString();
+    const start = (i: number) => slotStart(i).toISOString();
     const body = (i: number) => ({ providerId: provider.body.id, clientId: `c${i}`, start: start(i), client: { timeZone: 'UTC', email: `c${i}@example.test` }, paymentMethod: 'tok_success' });
 
     // The caller's trace is continued: its span is the gateway span's parent.
@@ -123,13 +126,16 @@ describe('one trace per booking across every service and Kafka hop (OTLP export)
       ['notification', 1, 'deliver EMAIL'],
       ['reminder', CONSUMER, 'AppointmentConfirmed process'],
       ['reminder', 1, 'plan reminders'],
+      // The reminder, planned in that span and claimed later in SQL, keeps its trace context.
+      ['reminder', PRODUCER, 'ReminderDue publish'],
+      ['notification', CONSUMER, 'ReminderDue process'],
     ];
     const find = (spans: Received[], [service, kind, name]: [ServiceName, number, string]) => spans.filter((s) => s.service === service && s.kind === kind && s.name === name);
     const trace = await eventually(
       async () => {
         const spans = receiver.spans.filter((s) => s.traceId === traceId);
-        // Two deliveries (client and provider) and their process span: wait for all of them.
-        return expected.every((e) => find(spans, e).length > 0) && find(spans, expected[9]).length >= 2 ? spans : undefined;
+        // Three deliveries (client and provider, then the client's reminder) and their process spans: wait for all of them.
+        return expected.every((e) => find(spans, e).length > 0) && find(spans, expected[9]).length >= 3 ? spans : undefined;
       },
       90_000,
       'every span of the booking exported',
@@ -139,7 +145,7 @@ describe('one trace per booking across every service and Kafka hop (OTLP export)
       expect({ span: e, count: found.length }).toEqual({ span: e, count: 1 });
       return found[0];
     };
-    const [gatewaySpan, schedulingSpan, requestedOut, paymentIn, charge, succeededOut, succeededIn, confirmedOut, notificationIn, , reminderIn, planning] = expected.map((e, i) => (i === 9 ? find(trace, e)[0] : one(e)));
+    const [gatewaySpan, schedulingSpan, requestedOut, paymentIn, charge, succeededOut, succeededIn, confirmedOut, notificationIn, , reminderIn, planning, reminderDueOut, reminderDueIn] = expected.map((e, i) => (i === 9 ? find(trace, e)[0] : one(e)));
     const parentOf = (span: Received) => span.parentSpanId ?? '';
     expect(parentOf(gatewaySpan)).toBe(callerSpanId);
     expect(parentOf(schedulingSpan)).toBe(gatewaySpan.spanId);
@@ -152,7 +158,10 @@ describe('one trace per booking across every service and Kafka hop (OTLP export)
     expect(parentOf(notificationIn)).toBe(confirmedOut.spanId);
     expect(parentOf(reminderIn)).toBe(confirmedOut.spanId);
     expect(parentOf(planning)).toBe(reminderIn.spanId);
-    for (const delivery of find(trace, expected[9])) expect(parentOf(delivery)).toBe(notificationIn.spanId);
+    expect(parentOf(reminderDueOut)).toBe(planning.spanId);
+    expect(parentOf(reminderDueIn)).toBe(reminderDueOut.spanId);
+    const deliveries = find(trace, expected[9]).map(parentOf);
+    expect(deliveries.sort()).toEqual([notificationIn.spanId, notificationIn.spanId, reminderDueIn.spanId].sort());
     // No span of the trace hangs from a parent that is not in it (but the caller's).
     const ids = new Set(trace.map((s) => s.spanId));
     expect(trace.filter((s) => parentOf(s) !== callerSpanId && !ids.has(parentOf(s))).map((s) => `${s.service} ${s.name}`)).toEqual([]);

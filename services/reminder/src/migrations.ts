@@ -57,4 +57,13 @@ export const migrations: Migration[] = [
       await knex.raw(`ALTER TABLE appointments ALTER COLUMN client TYPE json USING client::json, ALTER COLUMN provider TYPE json USING provider::json`);
     },
   },
+  {
+    // The W3C trace context (`traceparent`) of the event that planned the reminder: the claim copies it
+    // into the ReminderDue outbox row, so the ReminderDue and its notification continue the booking's
+    // trace. Expand only: a reminder planned by an older release has none (its ReminderDue starts a trace).
+    name: '0003_reminder_trace_parent',
+    up: async (knex) => {
+      await knex.raw(`ALTER TABLE reminders ADD COLUMN IF NOT EXISTS trace_parent text`);
+    },
+  },
 ];

@@ -108,7 +108,7 @@ describe('dispatch: ReminderDue built by the claim statement', () => {
     client: Record<string, unknown>;
     provider?: Record<string, unknown>;
     version?: number;
-    reminders: { channel: 'EMAIL' | 'SMS' | 'PUSH'; offsetMinutes: number; fireAt: string; version?: number }[];
+    reminders: { channel: 'EMAIL' | 'SMS' | 'PUSH'; offsetMinutes: number; fireAt: string; version?: number; traceParent?: string }[];
   }): Promise<string> {
     const appointmentId = `appt-${randomUUID()}`;
     await knex.raw(
@@ -118,9 +118,9 @@ describe('dispatch: ReminderDue built by the claim statement', () => {
     );
     for (const r of a.reminders) {
       await knex.raw(
-        `INSERT INTO reminders (reminder_id, appointment_id, appointment_version, channel, offset_minutes, fire_at, status)
-         VALUES (?, ?, ?, ?, ?, ?::timestamptz, 'SCHEDULED')`,
-        [randomUUID(), appointmentId, r.version ?? a.version ?? 2, r.channel, r.offsetMinutes, r.fireAt],
+        `INSERT INTO reminders (reminder_id, appointment_id, appointment_version, channel, offset_minutes, fire_at, status, trace_parent)
+         VALUES (?, ?, ?, ?, ?, ?::timestamptz, 'SCHEDULED', ?)`,
+        [randomUUID(), appointmentId, r.version ?? a.version ?? 2, r.channel, r.offsetMinutes, r.fireAt, r.traceParent ?? null],
       );
     }
     return appointmentId;
@@ -164,6 +164,25 @@ describe('dispatch: ReminderDue built by the claim statement', () => {
 
   /** A JSON text as JSON.stringify prints it: the same keys in the same order with the same values; whitespace and escape spelling normalised. */
   const tokens = (json: string): string => JSON.stringify(JSON.parse(json));
+
+  it('writes each ReminderDue with the trace context of the event that planned its reminder (none without one)', async () => {
+    const traceParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await seed({
+      start: '2031-03-01T12:30:00Z',
+      end: '2031-03-01T13:00:00Z',
+      client: { timeZone: 'UTC', email: 'traced@example.com' },
+      reminders: [
+        { channel: 'EMAIL', offsetMinutes: 60, fireAt: '2031-03-01T11:30:00Z', traceParent },
+        { channel: 'SMS', offsetMinutes: 30, fireAt: '2031-03-01T12:00:00Z' },
+      ],
+    });
+    expect(await dispatcher.dispatchDue(10)).toMatchObject({ dispatched: 2 });
+    const rows = await knex('outbox').orderBy('id').select('trace_parent', knex.raw(`payload->'data'->>'channel' AS channel`));
+    expect(rows).toEqual([
+      { channel: 'EMAIL', trace_parent: traceParent },
+      { channel: 'SMS', trace_parent: null },
+    ]);
+  });
 
   it('decodes with the contracts codec and equals, on the wire, what the JS path made from the same rows', async () => {
     const awkward = {

@@ -82,7 +82,8 @@ const PARAMETER = /\$(now|topic|occurredAt|correlationId|causationId|channel)\b/
  * - `updated`: DISPATCHED for each reminder whose appointment is CONFIRMED at the version that planned
  *   it, CANCELLED for any other (a last guard; the handlers never leave one);
  * - `outboxed`: one ReminderDue envelope per DISPATCHED reminder, built here from the updated row, in
- *   fire order (the relay publishes in outbox id order). `events` is MATERIALIZED so each row's one
+ *   fire order (the relay publishes in outbox id order), with the reminder's `trace_parent` (the trace
+ *   context of the event that planned it), so the relay publishes it within the booking's trace. `events` is MATERIALIZED so each row's one
  *   `gen_random_uuid()` is both the outbox `event_id` and the envelope's `eventId`;
  * - the NOTIFY that wakes the relay at commit, once, if anything was inserted (as `appendToOutbox`).
  * It returns one row: how many rows were locked (decided or left alone), how many envelopes were
@@ -122,13 +123,13 @@ export function claimStatement(outboxTable: string, limit: number): ClaimStateme
              updated_at = $now::timestamptz
         FROM decided d
        WHERE r.reminder_id = d.reminder_id AND r.status = 'SCHEDULED'
-      RETURNING r.reminder_id, r.appointment_id, r.appointment_version, r.channel, r.offset_minutes, r.fire_at, r.status,
+      RETURNING r.reminder_id, r.appointment_id, r.appointment_version, r.channel, r.offset_minutes, r.fire_at, r.status, r.trace_parent,
                 d.start_time, d.end_time, d.client, d.provider
     ), events AS MATERIALIZED (
       SELECT gen_random_uuid() AS event_id, u.* FROM updated u WHERE u.status = 'DISPATCHED'
     ), outboxed AS (
-      INSERT INTO ${outboxTable} (event_id, topic, message_key, event_type, payload)
-      SELECT e.event_id, $topic::text, e.appointment_id, 'ReminderDue', ${jsonObject(REMINDER_DUE_ENVELOPE)}
+      INSERT INTO ${outboxTable} (event_id, topic, message_key, event_type, payload, trace_parent)
+      SELECT e.event_id, $topic::text, e.appointment_id, 'ReminderDue', ${jsonObject(REMINDER_DUE_ENVELOPE)}, e.trace_parent
         FROM events e
        ORDER BY e.fire_at, e.reminder_id
       RETURNING 1

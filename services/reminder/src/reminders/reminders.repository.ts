@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
 import { EventData, TOPICS } from '@booking/contracts';
-import { outboxChannel, Platform, query, quoteIdent } from '@booking/platform';
+import { currentTraceparent, outboxChannel, Platform, query, quoteIdent } from '@booking/platform';
 import { ClaimParameters, ClaimStatement, claimStatement } from './claim-statement';
 import type { PlannedReminder } from './reminder-plan';
 import type { Channel, ReminderStatus } from './reminder-status';
@@ -116,8 +116,13 @@ export class RemindersRepository {
     ]);
   }
 
+  /**
+   * Writes the planned reminders with the trace context they were planned in (the `plan reminders`
+   * span of the event's processing, when tracing is on): their ReminderDue continues that trace.
+   */
   async insertPlanned(trx: Knex.Transaction, appointmentId: string, version: number, planned: PlannedReminder[], at: Date): Promise<void> {
     if (planned.length === 0) return;
+    const traceParent = currentTraceparent();
     await trx('reminders').insert(
       planned.map((p) => ({
         reminder_id: randomUUID(),
@@ -127,6 +132,7 @@ export class RemindersRepository {
         offset_minutes: p.offsetMinutes,
         fire_at: p.fireAt,
         status: p.status,
+        trace_parent: traceParent,
         created_at: at,
         updated_at: at,
       })),
