@@ -17,7 +17,7 @@ const moduleNameMapper = {
   '^@booking/(contracts|platform)/testing$': '<rootDir>/libs/$1/src/testing/index.ts',
   '^@booking/platform/config$': '<rootDir>/libs/platform/src/config/index.ts',
   '^@booking/platform/tracing$': '<rootDir>/libs/platform/src/tracing/index.ts',
-  '^@booking/(contracts|platform|slot-engine|appointment-domain)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@booking/(contracts|platform|slot-engine|appointment-domain|dev-inbox)$': '<rootDir>/libs/$1/src/index.ts',
 };
 
 const common = {

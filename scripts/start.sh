@@ -34,6 +34,29 @@ trap stop_all EXIT
 
 start_local_kafka 19092 kafka
 
+# The development inbox (tools/dev-inbox): catches the notification service's mail, SMS and push on this
+# machine and lists them on a page. Development only (DEV_INBOX=false, or NODE_ENV=production, runs none).
+inbox_port="${DEV_INBOX_PORT:-3005}"
+if [ "${DEV_INBOX:-true}" = "true" ] && [ "$NODE_ENV" != "production" ]; then
+  DEV_INBOX_PORT="$inbox_port" DEV_INBOX_SMTP_PORT="${DEV_INBOX_SMTP_PORT:-1025}" \
+    node -r ./tools/register-paths.js dist/tools/dev-inbox/main.js &
+  pids+=("$!")
+  inbox_pid="$!"
+  deadline=$((SECONDS + 30))
+  until curl -fsS "http://127.0.0.1:$inbox_port/health" >/dev/null 2>&1; do
+    kill -0 "$inbox_pid" 2>/dev/null || die "the development inbox did not start (ports taken? set DEV_INBOX_PORT / DEV_INBOX_SMTP_PORT, or DEV_INBOX=false)"
+    [ "$SECONDS" -lt "$deadline" ] || die "the development inbox did not answer on port $inbox_port within 30 s"
+    sleep 0.2
+  done
+  # Notification sends there unless told otherwise.
+  export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:${DEV_INBOX_SMTP_PORT:-1025}}"
+  export TWILIO_API_BASE_URL="${TWILIO_API_BASE_URL:-http://127.0.0.1:$inbox_port}"
+  export PUSH_ALLOW_HTTP="${PUSH_ALLOW_HTTP:-true}"
+  DEV_INBOX_URL="http://127.0.0.1:$inbox_port"
+else
+  DEV_INBOX_URL=""
+fi
+
 declare -A ports=([scheduling]="${SCHEDULING_PORT:-3001}" [payment]="${PAYMENT_PORT:-3002}"
   [notification]="${NOTIFICATION_PORT:-3003}" [reminder]="${REMINDER_PORT:-3004}" [api-gateway]="${GATEWAY_PORT:-3000}")
 # Small young generation and a capped old space keep each service near 100-150 MB RSS under load.
@@ -66,6 +89,9 @@ else
   log "gateway tokens: sign them with your JWT_* settings (services/api-gateway/README.md, \"A token for development\")"
 fi
 log "platform is up. API gateway: http://127.0.0.1:${ports[api-gateway]}/v1  (docs: http://127.0.0.1:${ports[api-gateway]}/docs)"
+if [ -n "$DEV_INBOX_URL" ]; then
+  log "development inbox (every mail, SMS and push sent): $DEV_INBOX_URL  (push endpoints: $DEV_INBOX_URL/push/<name>)"
+fi
 log "press Ctrl-C to stop"
 wait -n "${pids[@]}" || true
 log "a service exited; stopping the rest"

@@ -24,6 +24,32 @@ describe('loadNotificationConfig', () => {
     }
   });
 
+  it('refuses the development inbox and plain-http push in production', () => {
+    const production = {
+      NODE_ENV: 'production',
+      TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'f'.repeat(32),
+      TWILIO_FROM: '+15005550006',
+      PUSH_SIGNING_SECRET: 'e'.repeat(40),
+    };
+    expect(loadNotificationConfig(production).TWILIO_API_BASE_URL).toBe('https://api.twilio.com');
+    // What scripts/start.sh gives a development run (the inbox of tools/dev-inbox).
+    const devInbox = { TWILIO_API_BASE_URL: 'http://127.0.0.1:3005', PUSH_ALLOW_HTTP: 'true' };
+    expect(loadNotificationConfig(devInbox)).toMatchObject({ TWILIO_API_BASE_URL: 'http://127.0.0.1:3005', PUSH_ALLOW_HTTP: true });
+    try {
+      loadNotificationConfig({ ...production, ...devInbox });
+      throw new Error('accepted');
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'TWILIO_API_BASE_URL="http://127.0.0.1:3005" is a loopback address (the development inbox): not in production',
+        'PUSH_ALLOW_HTTP=true is for development and tests: not in production',
+      ]);
+    }
+    for (const origin of ['http://localhost:3005', 'https://[::1]:8443', 'http://127.0.0.2']) {
+      expect(() => loadNotificationConfig({ ...production, TWILIO_API_BASE_URL: origin })).toThrow('is a loopback address');
+    }
+  });
+
   it('validates formats', () => {
     expect(() => loadNotificationConfig({ SMTP_URL: 'http://mail' })).toThrow('SMTP_URL="http://mail" is invalid');
     expect(() => loadNotificationConfig({ TWILIO_ACCOUNT_SID: 'SK123' })).toThrow('TWILIO_ACCOUNT_SID="SK123" is invalid');

@@ -68,6 +68,12 @@ export function loadNotificationConfig(env: NodeJS.ProcessEnv = process.env): No
   const secrets = Object.keys(developmentDefaults) as (keyof typeof developmentDefaults)[];
   if (raw.NODE_ENV === 'production') {
     for (const name of secrets) if (raw[name] === undefined) problems.push(`${name} is missing: required in production`);
+    // What `npm start` points the service at: the development inbox (tools/dev-inbox) catches every
+    // message on this machine. Production never sends there, nor to plain-http push endpoints.
+    if (isLoopbackOrigin(raw.TWILIO_API_BASE_URL)) {
+      problems.push(`TWILIO_API_BASE_URL=${JSON.stringify(raw.TWILIO_API_BASE_URL)} is a loopback address (the development inbox): not in production`);
+    }
+    if (raw.PUSH_ALLOW_HTTP) problems.push('PUSH_ALLOW_HTTP=true is for development and tests: not in production');
   }
   if (raw.NOTIFY_SEND_TIMEOUT_MS >= raw.KAFKA_SESSION_TIMEOUT_MS) {
     // kafkajs heartbeats between messages, not during one: a send that outlasts the session gets the
@@ -94,6 +100,11 @@ export function loadNotificationConfig(env: NodeJS.ProcessEnv = process.env): No
     TWILIO_FROM: raw.TWILIO_FROM ?? developmentDefaults.TWILIO_FROM,
     PUSH_SIGNING_SECRET: raw.PUSH_SIGNING_SECRET ?? developmentDefaults.PUSH_SIGNING_SECRET,
   };
+}
+
+function isLoopbackOrigin(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1';
 }
 
 /** `Booking <no-reply@x>` → { name: 'Booking', email: 'no-reply@x' }: the sender as the calendar ORGANIZER. */

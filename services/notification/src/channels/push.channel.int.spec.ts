@@ -1,4 +1,4 @@
-import { unusedPort } from '../testing/http-server';
+import { unusedPort } from '@booking/dev-inbox';
 import { PushReceiver } from '../testing/push-receiver';
 import { DeliveryError, PushMessage } from './channel';
 import { PushChannel } from './push.channel';

@@ -1,5 +1,5 @@
 import { PUSH_SIGNATURE_HEADER, verifyPushSignature } from '../channels/push-signature';
-import { LocalHttpServer, RecordedRequest, sendJson } from './http-server';
+import { LocalHttpServer, RecordedRequest, sendJson } from '@booking/dev-inbox';
 
 export type ReceivedPush = RecordedRequest & { verified: boolean; payload: Record<string, unknown> };
 

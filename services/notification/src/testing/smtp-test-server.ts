@@ -1,6 +1,6 @@
 import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { header, MimePart, parseMime, partsOfType, partText } from './mime';
+import { MimePart, parseMime, readMessage } from '@booking/dev-inbox';
 
 export type ReceivedMail = { from: string; to: string[]; raw: Buffer; message: MimePart };
 
@@ -79,23 +79,5 @@ export class SmtpTestServer {
 
 /** The parts of a received mail a test looks at. */
 export function readMail(mail: ReceivedMail) {
-  const [text] = partsOfType(mail.message, 'text/plain');
-  const [html] = partsOfType(mail.message, 'text/html');
-  const calendars = partsOfType(mail.message, 'text/calendar');
-  const icsAttachments = partsOfType(mail.message, 'application/ics');
-  return {
-    subject: header(mail.message, 'subject'),
-    from: header(mail.message, 'from'),
-    to: header(mail.message, 'to'),
-    messageId: header(mail.message, 'message-id'),
-    deliveryId: header(mail.message, 'x-booking-delivery-id'),
-    text: text && partText(text),
-    html: html && partText(html),
-    calendar: calendars[0] && { contentType: calendars[0].headers.get('content-type') ?? '', content: partText(calendars[0]) },
-    attachment: icsAttachments[0] && {
-      contentType: icsAttachments[0].headers.get('content-type') ?? '',
-      disposition: icsAttachments[0].headers.get('content-disposition') ?? '',
-      content: partText(icsAttachments[0]),
-    },
-  };
+  return readMessage(mail.message);
 }

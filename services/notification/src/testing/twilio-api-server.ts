@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { LocalHttpServer, RecordedRequest, sendJson } from './http-server';
+import { LocalHttpServer, RecordedRequest, sendJson, TWILIO_MESSAGES_PATH as MESSAGES_PATH, twilioMessageResource } from '@booking/dev-inbox';
 
 export type TwilioMessageRequest = RecordedRequest & { accountSid: string; form: Record<string, string> };
-
-const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-fA-F]{32})\/Messages\.json$/;
 
 /**
  * A local endpoint speaking the shape of Twilio's Messages API: `POST /2010-04-01/Accounts/{sid}/Messages.json`
@@ -39,30 +36,7 @@ export class TwilioApiServer {
           status: 400,
         });
       }
-      const now = new Date().toUTCString();
-      const sid = `SM${randomBytes(16).toString('hex')}`;
-      sendJson(response, 201, {
-        sid,
-        account_sid: match[1],
-        api_version: '2010-04-01',
-        body: form.Body,
-        to: form.To,
-        from: form.From ?? null,
-        messaging_service_sid: form.MessagingServiceSid ?? null,
-        status: 'queued',
-        direction: 'outbound-api',
-        num_segments: '1',
-        num_media: '0',
-        price: null,
-        price_unit: 'USD',
-        error_code: null,
-        error_message: null,
-        date_created: now,
-        date_updated: now,
-        date_sent: null,
-        uri: `/2010-04-01/Accounts/${match[1]}/Messages/${sid}.json`,
-        subresource_uris: { media: `/2010-04-01/Accounts/${match[1]}/Messages/${sid}/Media.json` },
-      });
+      sendJson(response, 201, twilioMessageResource(match[1], form));
     });
   }
 

@@ -1,6 +1,6 @@
 /**
  * Just enough MIME (RFC 2045–2047) to read what nodemailer sends: headers with encoded words,
- * nested multiparts, base64 and quoted-printable bodies. For tests only.
+ * nested multiparts, base64 and quoted-printable bodies. For tests and the development inbox.
  */
 export type MimePart = { headers: Map<string, string>; body: Buffer; parts: MimePart[] };
 

@@ -1,0 +1,5 @@
+export * from './http-server';
+export * from './inbox';
+export * from './mail';
+export * from './mime';
+export * from './twilio';
