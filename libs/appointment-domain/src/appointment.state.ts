@@ -78,6 +78,8 @@ export type CompletedAppointment = AppointmentDetails & {
   readonly status: 'COMPLETED';
   readonly confirmation: Confirmation;
   readonly completedAt: IsoDateTime;
+  /** The balance the provider kept on completion (its price, less any earlier fee): a settlement, not a fee. */
+  readonly settledMinor: number;
 };
 export type NoShowAppointment = AppointmentDetails & {
   readonly status: 'NO_SHOW';
@@ -188,6 +190,7 @@ export function evolve(state: AppointmentState, event: AppointmentEvent): Appoin
         ...state,
         status: 'COMPLETED',
         completedAt: event.completedAt,
+        settledMinor: event.settledMinor,
         ledger: { ...state.ledger, retainedMinor: state.ledger.retainedMinor + event.settledMinor },
         version,
       };

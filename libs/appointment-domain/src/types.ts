@@ -23,6 +23,9 @@ export type ProviderSnapshot = {
   readonly timeZone?: string;
   readonly email?: string;
   readonly phone?: string;
+  /** Where the provider's push webhooks go, and the language their messages are written in (added later: optional). */
+  readonly pushEndpoint?: string;
+  readonly locale?: string;
   readonly serviceName?: string;
 };
 

@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Platform, PlatformModule } from '@booking/platform';
+import { AdminHttpController } from './admin/admin.http.controller';
 import { AppointmentsHttpController } from './appointments/appointments.http.controller';
 import { AsyncApiHttpController } from './asyncapi/asyncapi.http.controller';
 import { CallerGuard } from './auth/caller.guard';
@@ -44,7 +45,7 @@ export class AppModule {
       module: AppModule,
       // The gateway answers /health/ready itself (with Redis).
       imports: [PlatformModule.forRoot({ service: 'api-gateway', schema: 'gateway', migrations, topics: [], config }, { ownReadiness: true })],
-      controllers: [GatewayHealthHttpController, ProvidersHttpController, AppointmentsHttpController, AsyncApiHttpController],
+      controllers: [GatewayHealthHttpController, ProvidersHttpController, AppointmentsHttpController, AdminHttpController, AsyncApiHttpController],
       providers: [
         {
           provide: JwtVerifier,

@@ -199,6 +199,12 @@ describe('authorization matrix (e2e)', () => {
       expected: { client: [403, 404], provider: [409, 404], operator: [409, 409] },
       check: (reply) => expect(reply.body.code).toBe('NOT_STARTED_YET'),
     },
+    {
+      endpoint: 'POST /v1/admin/projections/rebuild',
+      request: () => ({ method: 'POST', path: '/v1/admin/projections/rebuild' }),
+      expected: { client: [403, 403], provider: [403, 403], operator: [200, 200] },
+      check: (reply) => expect(reply.body.streams).toBeGreaterThan(0),
+    },
   ];
 
   async function tokenFor(role: Role, w: World): Promise<string | undefined> {

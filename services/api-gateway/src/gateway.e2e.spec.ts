@@ -166,6 +166,7 @@ describe('api gateway (e2e)', () => {
           'POST /v1/appointments/{appointmentId}/reschedule',
           'POST /v1/appointments/{appointmentId}/complete',
           'POST /v1/appointments/{appointmentId}/no-show',
+          'POST /v1/admin/projections/rebuild',
         ].sort(),
       );
       for (const { id, op } of operations) {
@@ -310,6 +311,13 @@ describe('api gateway (e2e)', () => {
 
     it('for unknown routes, malformed JSON, other content types and oversized bodies', async () => {
       expectProblem(await t.gateway.request('GET', '/v2/providers', { token: admin }), 404, 'NOT_FOUND');
+      // A path that exists under other methods: 405 naming them, not 404.
+      const put = await t.gateway.request('PUT', `/v1/providers/${randomUUID()}`, { token: admin, body: { name: 'x' } });
+      expectProblem(put, 405, 'METHOD_NOT_ALLOWED');
+      expect(put.headers.allow).toBe('DELETE, GET, HEAD, PATCH');
+      const getCancel = await t.gateway.request('GET', `/v1/appointments/${randomUUID()}/cancel`, { token: admin });
+      expectProblem(getCancel, 405, 'METHOD_NOT_ALLOWED');
+      expect(getCancel.headers.allow).toBe('POST');
       expectProblem(
         await t.gateway.request('POST', '/v1/appointments', { token: admin, rawBody: '{"providerId": ', headers: { 'content-type': 'application/json' } }),
         400,

@@ -49,22 +49,24 @@ describe('scheduling service (e2e)', () => {
     });
 
     it.each([
-      ['a fixed offset', { timeZone: '+05:00' }, 'timezone'],
-      ['an abbreviation', { timeZone: 'EST' }, 'timezone'],
-      ['an unknown zone', { timeZone: 'Mars/Olympus_Mons' }, 'timezone'],
-      ['overlapping intervals', { workingHours: { MON: [['09:00', '12:00'], ['11:00', '13:00']] } }, 'workingHours.MON'],
-      ['an inverted interval', { workingHours: { MON: ['17:00', '09:00'] } }, 'workingHours.MON'],
-      ['a malformed time', { workingHours: { MON: ['9am', '17:00'] } }, 'workingHours.MON'],
-      ['an unknown weekday', { workingHours: { MONDAY: ['09:00', '17:00'] } }, 'workingHours'],
-      ['a wrong type', { slotDurationMinutes: '30' }, 'slotDurationMinutes'],
-      ['an unknown field', { colour: 'blue' }, 'colour'],
-    ])('rejects %s with a 400 that names the field, writing nothing', async (_name, overrides, field) => {
+      ['a fixed offset', { timeZone: '+05:00' }, 'body.timeZone'],
+      ['an abbreviation', { timeZone: 'EST' }, 'body.timeZone'],
+      ['an unknown zone', { timeZone: 'Mars/Olympus_Mons' }, 'body.timeZone'],
+      ['overlapping intervals', { workingHours: { MON: [['09:00', '12:00'], ['11:00', '13:00']] } }, 'body.workingHours.MON'],
+      ['an inverted interval', { workingHours: { MON: ['17:00', '09:00'] } }, 'body.workingHours.MON'],
+      ['a malformed time', { workingHours: { MON: ['9am', '17:00'] } }, 'body.workingHours.MON.0'],
+      ['an unknown weekday', { workingHours: { MONDAY: ['09:00', '17:00'] } }, 'body.workingHours.MONDAY'],
+      ['a wrong type', { slotDurationMinutes: '30' }, 'body.slotDurationMinutes'],
+      ['an unknown field', { colour: 'blue' }, 'body'],
+    ])('rejects %s with a 400 that names the field as the request spells it, writing nothing', async (_name, overrides, field) => {
       const before = await counts();
       const res = await t.request('POST', '/providers', newYorkProvider(overrides));
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.body.code).toBe('VALIDATION_FAILED');
-      expect(JSON.stringify(res.body.errors ?? res.body.detail)).toContain(field);
+      // The path of the field the client sent (body.timeZone, never the engine's own "timezone").
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
+      expect(res.body.detail).not.toMatch(/\btimezone\b/);
       expect(await counts()).toEqual(before);
     });
 
@@ -100,6 +102,9 @@ describe('scheduling service (e2e)', () => {
       expect(tooLong.headers.get('x-correlation-id')).toBeTruthy();
       expect({ status: tooLong.status, type: tooLong.headers.get('content-type'), code: tooLong.body?.code }).toEqual({ status: 414, type: expect.stringContaining('application/problem+json'), code: 'URI_TOO_LONG' });
       expect((await t.request('GET', '/providers/5b3c2b1e-0000-4000-8000-000000000000')).status).toBe(404);
+      const put = await t.request('PUT', '/providers/5b3c2b1e-0000-4000-8000-000000000000', { name: 'x' });
+      expect({ status: put.status, code: put.body.code, allow: put.headers.get('allow') }).toEqual({ status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'DELETE, GET, HEAD, PATCH' });
+      expect((await t.request('PUT', '/nowhere')).status).toBe(404);
       expect(await counts()).toEqual(before);
     });
   });

@@ -77,7 +77,7 @@ export const appointmentResponse = z.object({
     timeZone: z.string(),
     email: z.string().optional(),
     phone: z.string().optional(),
-    pushToken: z.string().optional(),
+    pushEndpoint: z.string().optional(),
     locale: z.string().optional(),
   }),
   version: z.number().int(),

@@ -10,6 +10,7 @@ import { NestPinoLogger } from '../logging/logger';
 import { Platform } from '../platform';
 import { problem, ProblemError, ProblemFilter } from './problem';
 import { installAdmissionControl } from './admission';
+import { RouteMethods } from './method-not-allowed';
 import { installRequestContext } from './request-context';
 import { decodeJsonBody, installTextCheck, parseQueryString, refuseContentEncoding } from './request-text';
 import { installHttpMetrics } from '../metrics/http-metrics';
@@ -78,6 +79,7 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
     logger: false,
   });
   const fastify = adapter.getInstance();
+  const routeMethods = RouteMethods.install(fastify);
   // JSON is parsed by Fastify's own parser (refuses __proto__ and constructor.prototype) and must be an
   // object or an array, sent as UTF-8 without a Content-Encoding; an empty JSON body is no body. Any other body is read within the limit and
   // dropped, so that the handler's own checks answer (the gateway's is 415, after authentication).
@@ -110,7 +112,8 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
   const platform = app.get(Platform);
   app.useLogger(new NestPinoLogger(platform.logger));
   // Every answer (refused bodies and unknown routes included) carries the correlation id.
-  installRequestContext(fastify, platform.logger);
+  // In development a request's line is at debug: a first run's log should read as what happened, not as traffic.
+  installRequestContext(fastify, platform.logger, { requestLevel: platform.options.config.NODE_ENV === 'development' ? 'debug' : 'info' });
   const { config } = platform.options;
   installAdmissionControl(
     fastify,
@@ -126,7 +129,7 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
   installTextCheck(fastify);
   installHttpMetrics(fastify);
   installHttpTracing(fastify);
-  app.useGlobalFilters(new ProblemFilter(platform.logger));
+  app.useGlobalFilters(new ProblemFilter(platform.logger, routeMethods));
   app.enableShutdownHooks();
   return app;
 }

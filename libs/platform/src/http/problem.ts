@@ -88,14 +88,24 @@ export function problem(status: number, code: ProblemCode, detail: string, extra
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** When given, an unrouted request whose path another method answers gets 405 with Allow. */
+    private readonly routes?: { allowed(url: string): string[] },
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
     const reply = context.getResponse<FastifyReply>();
     const request = context.getRequest<FastifyRequest>();
-    const body = this.toProblem(exception);
+    let body = this.toProblem(exception);
     body.instance = request.url;
+    const allow = body.status === 404 && !(exception instanceof ProblemError) ? (this.routes?.allowed(request.url) ?? []) : [];
+    if (allow.length && !allow.includes(request.method)) {
+      // The path exists, the method does not: 405 naming the methods it takes.
+      body = problem(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here; this path answers ${allow.join(', ')}.`, { instance: request.url });
+      reply.header('allow', allow.join(', '));
+    }
     if (body.status >= 500) this.logger.error({ err: exception, path: request.url }, 'request failed');
     if (reply.sent) return;
     if (exception instanceof ProblemError) reply.headers(exception.headers);

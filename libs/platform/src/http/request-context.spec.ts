@@ -20,10 +20,10 @@ function capture(level: string) {
 }
 
 /** A bare Fastify instance with the hooks in front of a handler that answers with what it saw. */
-async function serve(level: string): Promise<{ url: string; lines: Line[]; server: FastifyInstance }> {
+async function serve(level: string, requestLevel?: 'info' | 'debug'): Promise<{ url: string; lines: Line[]; server: FastifyInstance }> {
   const { logger, lines } = capture(level);
   const server = Fastify();
-  installRequestContext(server, logger);
+  installRequestContext(server, logger, { requestLevel });
   server.all('/*', (request, reply) => {
     setImmediate(() => {
       const status = Number(new URL(request.url, 'http://x').searchParams.get('status') ?? 200);
@@ -93,6 +93,21 @@ describe('installRequestContext', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 30, msg: 'request completed', correlationId: 'c-42', req: { method: 'GET', url: '/things?a=1' }, res: { statusCode: 200 } });
     expect(typeof lines[0].responseTime).toBe('number');
+  });
+
+  it('writes request lines at debug when asked (development): nothing at info, one line at debug, a 5xx still at error', async () => {
+    const atInfo = await serve('info', 'debug');
+    servers.push(atInfo.server);
+    await get(`${atInfo.url}/things`);
+    await get(`${atInfo.url}/boom?status=503`);
+    await linesWritten(atInfo.lines, 1);
+    expect(atInfo.lines.map((l) => [l.level, l.msg])).toEqual([[50, 'request errored']]);
+    const atDebug = await serve('debug', 'debug');
+    servers.push(atDebug.server);
+    await get(`${atDebug.url}/things`, { 'x-correlation-id': 'c-7' });
+    await linesWritten(atDebug.lines, 1);
+    expect(atDebug.lines).toHaveLength(1);
+    expect(atDebug.lines[0]).toMatchObject({ level: 20, msg: 'request completed', correlationId: 'c-7' });
   });
 
   it('at warn writes nothing for 2xx and 4xx, but always logs a 5xx at error (health probes excepted)', async () => {

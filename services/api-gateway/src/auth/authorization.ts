@@ -4,6 +4,8 @@ import { Principal, Role } from './principal';
 export type AppointmentParties = { readonly providerId: string; readonly clientId: string };
 
 export type Action =
+  /** Operations on the platform itself (the projection rebuild): operators only. */
+  | { readonly type: 'admin.rebuildProjections' }
   /** List providers, read one, query its slots. */
   | { readonly type: 'providers.read' }
   /** Create a provider record; `providerId` is the id asked for, if any. */
@@ -37,6 +39,8 @@ const allow = (extra: Omit<Extract<Decision, { outcome: 'allow' }>, 'outcome'> =
 const forbidden = (reason: string): Decision => ({ outcome: 'forbidden', reason });
 const notFound: Decision = { outcome: 'not_found' };
 
+const OPERATORS_ONLY = 'Only operators (admin or service) may do this.';
+
 const sameId = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
 /** Admins and service accounts act on everything, on the provider's side of the policy (no client late fees). */
@@ -58,6 +62,8 @@ function client(principal: Principal, action: Action): Decision {
     case 'providers.create':
     case 'providers.manage':
       return forbidden('Clients cannot change providers or their schedules.');
+    case 'admin.rebuildProjections':
+      return forbidden(OPERATORS_ONLY);
     case 'appointments.book':
       return action.clientId === own ? allow() : forbidden('A client books only for themselves: clientId must be your own.');
     case 'appointments.list':
@@ -85,6 +91,8 @@ function provider(principal: Principal, action: Action): Decision {
       return forbidden('A provider may create only their own record (id = provider_id of the token).');
     case 'providers.manage':
       return sameId(action.providerId, own) ? allow() : forbidden('A provider manages only their own record and schedule.');
+    case 'admin.rebuildProjections':
+      return forbidden(OPERATORS_ONLY);
     case 'appointments.book':
       return forbidden('Providers do not book appointments; clients (or an operator) do.');
     case 'appointments.list':

@@ -22,7 +22,8 @@ export function projectionRow(state: LiveState, updatedAt: string) {
     currency: state.price.currency,
     paid_minor: state.ledger.paidMinor,
     payment_id: state.ledger.paymentId,
-    fee_minor: state.ledger.retainedMinor,
+    // Fees only (late cancellation, reschedule, forfeit): a completion's settlement is kept too, but is the price, not a fee.
+    fee_minor: state.ledger.retainedMinor - (state.status === 'COMPLETED' ? state.settledMinor : 0),
     refund_minor: state.ledger.refundedMinor,
     hold_expires_at: state.status === 'PENDING' ? state.holdExpiresAt : null,
     policy: JSON.stringify(state.policy),
@@ -86,7 +87,10 @@ export function appointmentResponse(row: AppointmentRow) {
   const zone = row.client.timeZone;
   // The slot engine's renderer: the same text as luxon's toISO(), without a DateTime per instant.
   const local = renderSlot({ start: row.start_time.getTime(), end: row.end_time.getTime() }, zone).local;
-  const { cancellation, ...client } = row.client;
+  // The domain keeps the request's client.pushEndpoint as pushToken (stored events and rows say so);
+  // the API answers with the request's own name.
+  const { cancellation, pushToken, ...contact } = row.client;
+  const client = { ...contact, ...(typeof pushToken === 'string' && { pushEndpoint: pushToken }) };
   return {
     id: row.id,
     providerId: row.provider_id,

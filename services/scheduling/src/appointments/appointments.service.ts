@@ -34,7 +34,7 @@ import { uuidParam } from '../shared/params';
 import { AppointmentRow, appointmentResponse, AppointmentResponse, project, projectionRow, rowFromState } from './appointment.projection';
 import { runBookingStatement, StoredAnswer } from './book-appointment.statement';
 import { blockedRangeOf, checkSlot, slotBlocked, validateSlot } from './slot-check';
-import { toWireEvent } from './wire-events';
+import { providerSnapshotOf, toWireEvent } from './wire-events';
 
 export type Idempotency = { caller: string; key: string };
 export type BookResult = { status: number; body: AppointmentResponse; replayed: boolean };
@@ -77,7 +77,7 @@ export class AppointmentsService {
    */
   async book(request: BookAppointmentRequest, idempotency?: Idempotency): Promise<BookResult> {
     try {
-      assertIanaZone(request.client.timeZone, 'client.timeZone');
+      assertIanaZone(request.client.timeZone, 'body.client.timeZone');
     } catch (error) {
       throw toProblem(error);
     }
@@ -142,12 +142,7 @@ export class AppointmentsService {
         ...(request.client.pushEndpoint && { pushToken: request.client.pushEndpoint }),
         ...(request.client.locale && { locale: request.client.locale }),
       },
-      providerSnapshot: {
-        displayName: provider.name,
-        timeZone: provider.rules.timezone,
-        ...(provider.contact.email && { email: provider.contact.email }),
-        ...(provider.contact.phone && { phone: provider.contact.phone }),
-      },
+      providerSnapshot: providerSnapshotOf(provider),
       holdExpiresAt: toIsoUtc(now + this.config.HOLD_TTL_SECONDS * 1000),
       at: toIsoUtc(now),
     };

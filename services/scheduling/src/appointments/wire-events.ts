@@ -1,9 +1,27 @@
 import { OutgoingEvent } from '@booking/platform';
 import { TOPICS } from '@booking/contracts';
-import { AppointmentEvent, AppointmentState } from '@booking/appointment-domain';
+import { AppointmentEvent, AppointmentState, ProviderSnapshot } from '@booking/appointment-domain';
 import { StoredEvent } from '../shared/event-store';
+import { Provider } from '../providers/provider';
 
 type LiveState = Exclude<AppointmentState, { status: 'NONE' }>;
+
+/**
+ * The provider as a booking records it, for the messages about the appointment: name, zone and every
+ * contact field (email, phone, push endpoint, locale), so a provider is told in their own language
+ * and on each channel they gave.
+ */
+export function providerSnapshotOf(provider: Pick<Provider, 'name' | 'rules' | 'contact'>): ProviderSnapshot {
+  const { email, phone, pushEndpoint, locale } = provider.contact;
+  return {
+    displayName: provider.name,
+    timeZone: provider.rules.timezone,
+    ...(email && { email }),
+    ...(phone && { phone }),
+    ...(pushEndpoint && { pushEndpoint }),
+    ...(locale && { locale }),
+  };
+}
 
 /**
  * The public form of a decider event: what other services read on `scheduling.appointment.v1`. Each
@@ -33,6 +51,8 @@ export function toWireEvent(stored: WireSource, state: LiveState, extra: Record<
       ...(p?.displayName && { name: p.displayName }),
       ...(p?.email && { email: p.email }),
       ...(p?.phone && { phone: p.phone }),
+      ...(p?.pushEndpoint && { pushEndpoint: p.pushEndpoint }),
+      ...(p?.locale && { locale: p.locale }),
     },
   };
   let data: Record<string, unknown>;

@@ -5,7 +5,7 @@ import { parseRequest, sendRevalidatableJson } from '@booking/platform';
 import { AVAILABILITY_FRESH_FOR, MAX_FRESH_FOR_MS, SlotsService } from '../availability/slots.service';
 import { Clock } from '../shared/clock';
 import { schedulingSlotsQuery } from '../availability/slots.request';
-import { mapErrors } from '../shared/errors';
+import { mapErrors, providerBodyPath } from '../shared/errors';
 import { uuidParam } from '../shared/params';
 import { providerResponse } from './provider';
 import { ProvidersService } from './providers.service';
@@ -21,7 +21,7 @@ export class ProvidersHttpController {
   @Post()
   async create(@Body() body: unknown) {
     const request = parseRequest(createProviderRequest, body);
-    return providerResponse(await mapErrors(() => this.providers.create(request)));
+    return providerResponse(await mapErrors(() => this.providers.create(request), providerBodyPath));
   }
 
   @Get()
@@ -40,7 +40,7 @@ export class ProvidersHttpController {
   async update(@Param('id') id: string, @Body() body: unknown) {
     const providerId = uuidParam(id, 'id');
     const request = parseRequest(updateProviderRequest, body);
-    return providerResponse(await mapErrors(() => this.providers.update(providerId, request)));
+    return providerResponse(await mapErrors(() => this.providers.update(providerId, request), providerBodyPath));
   }
 
   @Delete(':id')

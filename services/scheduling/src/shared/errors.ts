@@ -20,14 +20,17 @@ export function isSlotConflict(error: unknown): boolean {
 export const slotUnavailable = () => new ProblemError(409, 'SLOT_UNAVAILABLE', 'Slot no longer available.');
 
 
-/** Turns the errors of the domain, the slot engine and Postgres into problems a client can act on. */
-export function toProblem(error: unknown): unknown {
+/**
+ * Turns the errors of the domain, the slot engine and Postgres into problems a client can act on.
+ * `pathOf` names a slot-engine field as the request spells it (`timezone` → `body.timeZone`), so an
+ * error's path is the field the client sent, as in every other validation error.
+ */
+export function toProblem(error: unknown, pathOf: (field: string) => string = (field) => field): unknown {
   if (error instanceof ProblemError) return error;
   if (isSlotConflict(error)) return slotUnavailable();
   if (error instanceof SlotEngineValidationError) {
-    return new ProblemError(400, 'VALIDATION_FAILED', error.message, {
-      errors: error.issues.map((i) => ({ path: i.field, message: i.message })),
-    });
+    const issues = error.issues.map((i) => ({ path: pathOf(i.field), message: i.message }));
+    return new ProblemError(400, 'VALIDATION_FAILED', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { errors: issues });
   }
   if (error instanceof AppointmentDomainError) {
     // The domain's codes are problem codes; their status is PROBLEM_CODES'.
@@ -36,10 +39,13 @@ export function toProblem(error: unknown): unknown {
   return error;
 }
 
-export async function mapErrors<T>(work: () => Promise<T>): Promise<T> {
+export async function mapErrors<T>(work: () => Promise<T>, pathOf?: (field: string) => string): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw toProblem(error);
+    throw toProblem(error, pathOf);
   }
 }
+
+/** A provider's rule fields (the slot engine's names) as the provider request body names them. */
+export const providerBodyPath = (field: string) => `body.${field.replace(/^timezone\b/, 'timeZone').replace(/\[(\d+)\]/g, '.$1')}`;
