@@ -11,6 +11,7 @@ import {
   CreateProviderRequest,
   providerResponse,
   providersPage,
+  rebuildProjectionsResponse,
   RescheduleAppointmentRequest,
   slotsResponse,
   updateProviderRequest,
@@ -84,6 +85,7 @@ describe('scheduling keeps the gateway HTTP contract (e2e)', () => {
     const cancelled = await expectReply('POST', `${path}/cancel`, cancel, 200, appointmentResponse);
     expect(cancelled.cancellation).toMatchObject({ by: 'PROVIDER' });
     await expectReply('GET', `${path}/events`, undefined, 200, appointmentEvents);
+    await expectReply('POST', '/admin/projections/rebuild', undefined, 200, rebuildProjectionsResponse);
 
     expect((await t.request('DELETE', `/providers/${id}/blocked-times/${blocked.id}`)).status).toBe(204);
     expect((await t.request('DELETE', `/providers/${id}`)).status).toBe(204);

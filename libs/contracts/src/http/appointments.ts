@@ -100,3 +100,6 @@ export const appointmentEvents = z.object({
     }),
   ),
 });
+
+/** What `POST /admin/projections/rebuild` answers (the gateway passes it on at `/v1/admin/projections/rebuild`). */
+export const rebuildProjectionsResponse = z.object({ streams: z.number().int().nonnegative().describe('Appointment streams replayed') });

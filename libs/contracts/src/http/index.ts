@@ -23,5 +23,6 @@ export {
   appointmentResponse,
   appointmentsPage,
   appointmentEvents,
+  rebuildProjectionsResponse,
 } from './appointments';
 export type { BookAppointmentRequest, CancelAppointmentRequest, RescheduleAppointmentRequest, ListAppointmentsQuery, AppointmentResponse } from './appointments';

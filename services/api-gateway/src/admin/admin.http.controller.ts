@@ -1,6 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import { rebuildProjectionsResponse as rebuildResponse } from '@booking/contracts';
 import { parseRequest } from '@booking/platform';
 import { authorize } from '../auth/authorization';
 import { Caller, CallerGuard } from '../auth/caller.guard';
@@ -11,8 +11,6 @@ import { idempotencyKey } from '../idempotency/idempotency-key';
 import { IdempotencyKeyHeader, Problems, ZodBody, ZodResponse } from '../openapi/zod-openapi';
 import { emptyBody } from '../shared/schemas';
 import { SchedulingClient } from '../upstream/scheduling.client';
-
-const rebuildResponse = z.object({ streams: z.number().int().nonnegative().describe('Appointment streams replayed') });
 
 @ApiTags('admin')
 @ApiBearerAuth()
