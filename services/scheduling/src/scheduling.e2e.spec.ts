@@ -55,7 +55,7 @@ describe('scheduling service (e2e)', () => {
       ['overlapping intervals', { workingHours: { MON: [['09:00', '12:00'], ['11:00', '13:00']] } }, 'body.workingHours.MON'],
       ['an inverted interval', { workingHours: { MON: ['17:00', '09:00'] } }, 'body.workingHours.MON'],
       ['a malformed time', { workingHours: { MON: ['9am', '17:00'] } }, 'body.workingHours.MON.0'],
-      ['an unknown weekday', { workingHours: { MONDAY: ['09:00', '17:00'] } }, 'body.workingHours.MONDAY'],
+      ['an unknown weekday', { workingHours: { MONDAY: ['09:00', '17:00'] } }, 'body.workingHours'],
       ['a wrong type', { slotDurationMinutes: '30' }, 'body.slotDurationMinutes'],
       ['an unknown field', { colour: 'blue' }, 'body'],
     ])('rejects %s with a 400 that names the field as the request spells it, writing nothing', async (_name, overrides, field) => {
