@@ -46,6 +46,18 @@ readonly SERVER_PROPS="$DATA_DIR/server.properties"
 readonly CLUSTER_ID_FILE="$DATA_DIR/cluster.id"
 readonly CDS_PENDING="$DATA_DIR/cds.pending"
 
+# Security of the client listener: plaintext (default), or sasl_ssl (SASL over TLS, SCRAM and PLAIN).
+readonly SECURITY="${KAFKA_SECURITY:-plaintext}"
+readonly CERT_DIR="${KAFKA_CERT_DIR:-$DATA_DIR/certs}"
+readonly MTLS_PORT="${KAFKA_MTLS_PORT:-}"
+readonly SASL_USER="${KAFKA_SASL_USERNAME:-booking}"
+# Development only: production services refuse this password (PUBLISHED_SECRETS).
+if [[ -z "${KAFKA_SASL_PASSWORD:-}" && -n "${KAFKA_SASL_PASSWORD_FILE:-}" ]]; then
+  KAFKA_SASL_PASSWORD=$(cat "$KAFKA_SASL_PASSWORD_FILE") || { printf '[kafka] ERROR: KAFKA_SASL_PASSWORD_FILE cannot be read\n' >&2; exit 1; }
+fi
+readonly SASL_PASS="${KAFKA_SASL_PASSWORD:-booking-kafka-dev-password}"
+readonly SECURITY_MARKER="$DATA_DIR/security.sha256"
+
 if [[ -n "${JAVA_HOME:-}" && -x "${JAVA_HOME}/bin/java" ]]; then
   JAVA="${JAVA_HOME}/bin/java"
 else
@@ -80,6 +92,7 @@ Commands:
   status    print whether the broker is running (exit 0) or not (exit 1)
   reset     stop the broker and delete its data dir
   brokers   print the bootstrap address to use
+  client-env  print the variables a service needs for this broker (sasl_ssl: TLS and SASL)
   logs      print the last lines of the broker log
 
 Environment:
@@ -93,6 +106,11 @@ Environment:
   KAFKA_STOP_TIMEOUT     seconds before SIGKILL   (default 20)
   KAFKA_JAVA_OPTS        extra JVM flags for the broker
   KAFKA_CDS              0 = do not use/create the class-data-sharing archive (default 1)
+  KAFKA_SECURITY         plaintext (default) or sasl_ssl: SASL (SCRAM-SHA-256/512, PLAIN) over TLS
+  KAFKA_CERT_DIR         sasl_ssl: certificates (default <data dir>/certs, made by make-test-certs.sh)
+  KAFKA_SASL_USERNAME    sasl_ssl: the clients' user      (default booking)
+  KAFKA_SASL_PASSWORD    sasl_ssl: its password           (default: the development one)
+  KAFKA_MTLS_PORT        sasl_ssl: also a TLS listener that requires a client certificate
 EOF
 }
 
@@ -300,8 +318,67 @@ cmd_fetch() {
   log "fetched $(find "$LIB_DIR" -name '*.jar' | wc -l | tr -d ' ') jars ($(du -sh "$LIB_DIR" | cut -f1)) in $(elapsed_since "$t0")s"
 }
 
+sasl_ssl() { [[ "$SECURITY" == sasl_ssl ]]; }
+
+# The broker's own SCRAM user (inter-broker), with a password made once per data dir.
+broker_password() {
+  local file="$DATA_DIR/broker.password"
+  if [[ ! -s "$file" ]]; then
+    mkdir -p "$DATA_DIR"
+    (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$file")
+  fi
+  cat "$file"
+}
+
+# Listener settings: PLAINTEXT, or SASL_SSL (+ an mTLS listener when KAFKA_MTLS_PORT is set).
+listener_props() {
+  if ! sasl_ssl; then
+    cat <<EOF
+listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+EOF
+    return 0
+  fi
+  local listeners="SASL_SSL://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT"
+  local advertised="SASL_SSL://localhost:$PORT"
+  if [[ -n "$MTLS_PORT" ]]; then
+    listeners+=",MTLS://$HOST:$MTLS_PORT"
+    advertised+=",MTLS://localhost:$MTLS_PORT"
+  fi
+  local broker_pw store_pw
+  broker_pw=$(broker_password)
+  store_pw=$(cat "$CERT_DIR/store.password")
+  cat <<EOF
+# Clients: SASL over TLS, advertised as localhost (the name in the broker's certificate).
+listeners=$listeners
+advertised.listeners=$advertised
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="$broker_pw";
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="broker" password="$broker_pw" user_broker="$broker_pw" user_$SASL_USER="$SASL_PASS";
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$CERT_DIR/broker.p12
+ssl.keystore.password=$store_pw
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$CERT_DIR/truststore.p12
+ssl.truststore.password=$store_pw
+ssl.endpoint.identification.algorithm=https
+listener.name.mtls.ssl.client.auth=required
+EOF
+}
+
 write_configs() {
   mkdir -p "$DATA_DIR/logs"
+  if sasl_ssl; then
+    bash "$SCRIPT_DIR/make-test-certs.sh" "$CERT_DIR" || die "could not make the test certificates in $CERT_DIR"
+  fi
   # Never let git pick up broker data, whatever the repo's .gitignore says.
   printf '*\n' >"$DATA_DIR/.gitignore"
 
@@ -348,11 +425,7 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
 
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+$(listener_props)
 
 log.dirs=$DATA_DIR/logs
 
@@ -426,9 +499,31 @@ kafka_tool() {
     -cp "$LIB_DIR/*" "$@"
 }
 
+# What the storage was formatted for: SCRAM users exist only if they were added at format time.
+security_id() {
+  local id="plaintext"
+  sasl_ssl && id="sasl_ssl:$SASL_USER:$SASL_PASS"
+  if command -v sha256sum >/dev/null 2>&1; then
+    printf '%s' "$id" | sha256sum | cut -c1-64
+  else
+    printf '%s' "$id" | shasum -a 256 | cut -c1-64
+  fi
+}
+
 format_storage() {
   if [[ -f "$DATA_DIR/logs/meta.properties" ]]; then
+    if [[ "$(cat "$SECURITY_MARKER" 2>/dev/null || security_id)" != "$(security_id)" ]]; then
+      die "the storage in $DATA_DIR was formatted with another KAFKA_SECURITY or other SASL credentials (SCRAM users are added when it is formatted): run 'reset' first, or use another KAFKA_DATA_DIR"
+    fi
     return 0  # already formatted; skip a ~2 s JVM start
+  fi
+  local scram=()
+  if sasl_ssl; then
+    local broker_pw
+    broker_pw=$(broker_password)
+    scram=(--add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASS]"
+           --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASS]"
+           --add-scram "SCRAM-SHA-512=[name=broker,password=$broker_pw]")
   fi
   local cluster_id
   if [[ -s "$CLUSTER_ID_FILE" ]]; then
@@ -440,11 +535,12 @@ format_storage() {
   fi
   log "formatting storage in $DATA_DIR/logs (cluster id $cluster_id)"
   local out
-  if ! out=$(kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$SERVER_PROPS" --ignore-formatted 2>&1); then
+  if ! out=$(kafka_tool kafka.tools.StorageTool format -t "$cluster_id" -c "$SERVER_PROPS" --ignore-formatted ${scram[@]+"${scram[@]}"} 2>&1); then
     err "could not format Kafka storage in $DATA_DIR/logs:"
     printf '%s\n' "$out" >&2
     exit 1
   fi
+  security_id >"$SECURITY_MARKER"
 }
 
 cmd_start() {
@@ -471,7 +567,7 @@ cmd_start() {
   cds_finish 0   # leftover of a broker that died without `stop`
 
   local p
-  for p in "$PORT" "$CONTROLLER_PORT"; do
+  for p in "$PORT" "$CONTROLLER_PORT" $MTLS_PORT; do
     if port_taken "$p"; then
       die "port $p is taken by $(port_owner "$p"). Stop it, or choose other ports with KAFKA_PORT / KAFKA_CONTROLLER_PORT (or point KAFKA_BROKERS at an existing cluster)."
     fi
@@ -614,8 +710,19 @@ cmd_reset() {
 cmd_brokers() {
   if external; then
     printf '%s\n' "$KAFKA_BROKERS"
+  elif sasl_ssl; then
+    printf '%s\n' "localhost:$PORT"
   else
     printf '%s\n' "$HOST:$PORT"
+  fi
+}
+
+# The variables a service needs to use this broker (the password itself is not printed).
+cmd_client_env() {
+  printf 'KAFKA_BROKERS=%s\n' "$(cmd_brokers)"
+  if sasl_ssl && ! external; then
+    printf 'KAFKA_TLS=true\nKAFKA_TLS_CA=%s\nKAFKA_SASL_MECHANISM=scram-sha-512\nKAFKA_SASL_USERNAME=%s\n' "$CERT_DIR/ca.crt" "$SASL_USER"
+    printf '# and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE): the password the broker was formatted with\n'
   fi
 }
 
@@ -631,7 +738,7 @@ cmd_logs() {
 
 check_settings() {
   local name value
-  for name in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT; do
+  for name in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT KAFKA_MTLS_PORT; do
     value=${!name:-}
     if [[ -n "$value" && ! "$value" =~ ^[0-9]+$ ]]; then
       die "$name must be a number, got '$value'"
@@ -639,6 +746,16 @@ check_settings() {
   done
   [[ "$PORT" != "$CONTROLLER_PORT" ]] \
     || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ (both are $PORT)"
+  case "$SECURITY" in
+    plaintext | sasl_ssl) ;;
+    *) die "KAFKA_SECURITY must be plaintext or sasl_ssl, got '$SECURITY'" ;;
+  esac
+  [[ -z "$MTLS_PORT" ]] || sasl_ssl || die "KAFKA_MTLS_PORT needs KAFKA_SECURITY=sasl_ssl"
+  if sasl_ssl; then
+    [[ "$SASL_USER" =~ ^[A-Za-z0-9._-]+$ ]] || die "KAFKA_SASL_USERNAME may hold only A-Z a-z 0-9 . _ - here"
+    [[ "$SASL_PASS" =~ ^[A-Za-z0-9._~+/=-]+$ ]] \
+      || die "KAFKA_SASL_PASSWORD may hold only A-Z a-z 0-9 . _ ~ + / = - here (it goes into the broker's SCRAM and JAAS settings)"
+  fi
 }
 
 main() {
@@ -653,6 +770,7 @@ main() {
     status)  cmd_status ;;
     reset)   cmd_reset ;;
     brokers) cmd_brokers ;;
+    client-env) cmd_client_env ;;
     logs)    cmd_logs "$@" ;;
     -h | --help | help) usage ;;
     *)

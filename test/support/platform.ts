@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -159,4 +159,38 @@ export async function redeliver(env: TestEnvironment, topic: string, match: (mes
   } finally {
     await Promise.all([reader.disconnect(), producer.disconnect()]);
   }
+}
+
+export type Exit = { code: number | null; output: string; ms: number; exitedAt: number };
+
+/**
+ * Runs a compiled service (or `dist/<main>`) until it exits, for starts that must fail: its exit code,
+ * everything it printed, and how long it ran. Killed after `timeoutMs`.
+ */
+export function runUntilExit(main: ServiceName | string, env: TestEnvironment, extra: Record<string, string> = {}, args: string[] = [], timeoutMs = 120_000): Promise<Exit> {
+  const file = main.includes('/') ? path.join(ROOT, 'dist', main) : path.join(ROOT, 'dist', 'services', main, 'src', 'main.js');
+  if (!existsSync(file)) throw new Error(`${file} is missing: build first (npx tsc -p tsconfig.build.json; npm test does it)`);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['-r', path.join(ROOT, 'tools', 'register-paths.js'), file, ...args],
+      { env: { ...process.env, ...env.env({ LOG_LEVEL: 'error', ...extra }) }, timeout: timeoutMs, killSignal: 'SIGKILL' },
+      (_error, stdout, stderr) => resolve({ code: child.exitCode, output: `${stdout}${stderr}`, ms: Date.now() - started, exitedAt: Date.now() }),
+    );
+  });
+}
+
+/** When a service's log line with message `msg` was written (its pino `time`), or undefined. */
+export function loggedAt(output: string, msg: string): number | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; time?: string };
+      if (entry.msg === msg && entry.time) return Date.parse(entry.time);
+    } catch {
+      // not a log line
+    }
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { ALL_TOPICS } from '@booking/contracts';
-import { baseConfigShape, createKafka, createLogger, DeadLetter, DeadLetters, loadConfig, namespaced } from '@booking/platform';
+import { baseConfigShape, createKafka, createLogger, DeadLetter, DeadLetters, kafkaConfigShape, kafkaSecurity, loadConfig, namespaced } from '@booking/platform';
 
 /**
  * `npm run dlq -- list|show|replay`: what consumers dead-lettered, and putting it back on its topic
@@ -11,7 +11,7 @@ const USAGE = `usage:
   npm run dlq -- show <eventId> [--topic <topic>]           its headers and body
   npm run dlq -- replay (--event <eventId> | --topic <topic>) [--dry-run]
                                                             publish to the original topic again
-topics: ${ALL_TOPICS.join(', ')}; KAFKA_BROKERS and KAFKA_NAMESPACE as for the services`;
+topics: ${ALL_TOPICS.join(', ')}; KAFKA_BROKERS, KAFKA_NAMESPACE, KAFKA_TLS* and KAFKA_SASL_* as for the services`;
 
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
@@ -31,8 +31,14 @@ async function main(): Promise<void> {
   const topic = option(args, '--topic');
   if (topic !== undefined && !(ALL_TOPICS as readonly string[]).includes(topic)) fail(`unknown topic ${topic}`);
   const topics = topic ? [topic] : ALL_TOPICS;
-  const config = loadConfig('dlq', { KAFKA_BROKERS: baseConfigShape.KAFKA_BROKERS, KAFKA_NAMESPACE: baseConfigShape.KAFKA_NAMESPACE });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS.split(','), clientId: namespaced(config.KAFKA_NAMESPACE, 'dlq-tool'), namespace: config.KAFKA_NAMESPACE, logger: createLogger('dlq', 'warn') });
+  const config = loadConfig('dlq', { NODE_ENV: baseConfigShape.NODE_ENV, KAFKA_BROKERS: baseConfigShape.KAFKA_BROKERS, KAFKA_NAMESPACE: baseConfigShape.KAFKA_NAMESPACE, ...kafkaConfigShape });
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS.split(','),
+    clientId: namespaced(config.KAFKA_NAMESPACE, 'dlq-tool'),
+    namespace: config.KAFKA_NAMESPACE,
+    logger: createLogger('dlq', 'warn'),
+    security: kafkaSecurity('dlq', config),
+  });
   const deadLetters = new DeadLetters(kafka, (name) => namespaced(config.KAFKA_NAMESPACE, name));
   switch (command) {
     case 'list': {

@@ -4,6 +4,8 @@ export * from './database/query';
 export * from './database/pg-listener';
 export * from './database/migrate-command';
 export * from './kafka/kafka';
+export * from './kafka/security';
+export * from './kafka/topics';
 export * from './kafka/errors';
 export * from './kafka/codec';
 export * from './kafka/event-consumer';

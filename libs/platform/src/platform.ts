@@ -6,6 +6,8 @@ import { checkSchema, connectionConfig, createKnex, Migration, migrateSchema } f
 import { PgListener } from './database/pg-listener';
 import { ConsumerOptions, EventConsumer } from './kafka/event-consumer';
 import { createKafka, ensureTopics, namespaced } from './kafka/kafka';
+import { checkKafkaAccess, explainKafkaError, KafkaSecurity, kafkaSecurity } from './kafka/security';
+import { topicSpecs } from './kafka/topics';
 import { sweepInbox } from './inbox/inbox';
 import { createLogger } from './logging/logger';
 import { outboxChannel, serviceMigrations } from './outbox/outbox';
@@ -64,6 +66,7 @@ export class Platform {
   private readonly metrics = platformMetrics();
   private readonly lagProbe: ConsumerLagProbe;
   private unregisterMetrics?: () => void;
+  private readonly kafkaSecurity: KafkaSecurity;
 
   constructor(readonly options: PlatformOptions) {
     const { config } = options;
@@ -74,11 +77,13 @@ export class Platform {
     const namedStatements = config.DATABASE_POOLER !== 'transaction';
     this.knex = createKnex(connectionConfig(config, 'pool', options.schema), options.schema, options.poolMax, { namedStatements });
     this.consumerKnex = createKnex(connectionConfig(config, 'pool', `${options.schema}-consumers`), options.schema, options.consumerPoolMax ?? 4, { namedStatements });
+    this.kafkaSecurity = kafkaSecurity(options.service, config);
     this.kafka = createKafka({
       brokers: config.KAFKA_BROKERS.split(','),
       clientId: namespaced(config.KAFKA_NAMESPACE, options.service),
       namespace: config.KAFKA_NAMESPACE,
       logger: this.logger,
+      security: this.kafkaSecurity,
     });
     // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn at every start.
     this.producer = this.kafka.producer({
@@ -137,11 +142,14 @@ export class Platform {
       this.warnNewer(await checkSchema(this.knex, schema, migrations));
     }
     if (config.DATABASE_POOLER === 'transaction') await this.checkPooledSessions();
-    await this.producer.connect();
+    this.logger.info({ brokers: config.KAFKA_BROKERS, tls: config.KAFKA_TLS, sasl: config.KAFKA_SASL_MECHANISM }, 'connecting to Kafka');
+    // A refused login or an untrusted certificate fails the start at once, naming the cause.
+    await checkKafkaAccess(config.KAFKA_BROKERS.split(','), this.kafkaSecurity, config);
+    await this.producer.connect().catch((error) => explainKafkaError(error, config));
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, this.options.topics.map((t) => this.topic(t)));
+      await ensureTopics(admin, topicSpecs(config, this.options.topics), { create: config.KAFKA_CREATE_TOPICS, logger: this.logger });
     } finally {
       await admin.disconnect();
     }

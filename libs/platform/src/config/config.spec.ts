@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { baseConfigShape, ConfigError, loadConfig, portVariable } from './config';
+import { topicSettings } from './kafka-config';
 import { PUBLISHED_SECRETS, redactUrlPassword, secretVariable, urlPassword } from './secrets';
 
 function problemsOf(run: () => unknown): string[] {
@@ -103,6 +104,75 @@ describe('loadConfig with secrets', () => {
     const fromFile = problemsOf(() => loadConfig('svc', shape, { NODE_ENV: 'production', API_SECRET_FILE: file }));
     expect(fromFile.join('\n')).toContain('API_SECRET');
     expect(fromFile.join('\n')).not.toContain('development-push-signing-secret');
+  });
+});
+
+describe('Kafka security variables', () => {
+  const password = randomBytes(16).toString('hex');
+
+  it('takes SASL and TLS settings, the password also as a file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'kafka-config-spec-'));
+    const file = path.join(dir, 'kafka_sasl_password');
+    writeFileSync(file, `${password}\n`);
+    const config = loadConfig('svc', baseConfigShape, {
+      NODE_ENV: 'production',
+      KAFKA_TLS: 'true',
+      KAFKA_TLS_CA: '/etc/kafka/ca.crt',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'booking',
+      KAFKA_SASL_PASSWORD_FILE: file,
+    });
+    expect(config).toMatchObject({ KAFKA_TLS: true, KAFKA_TLS_CHECK_HOSTNAME: true, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: password });
+  });
+
+  it('names variables that contradict each other, never printing the password', () => {
+    expect(problemsOf(() => loadConfig('svc', baseConfigShape, { KAFKA_SASL_MECHANISM: 'scram-sha-256' }))).toEqual([
+      'KAFKA_SASL_USERNAME is missing: KAFKA_SASL_MECHANISM=scram-sha-256 needs a user name',
+      'KAFKA_SASL_PASSWORD is missing: KAFKA_SASL_MECHANISM=scram-sha-256 needs a password',
+    ]);
+    expect(problemsOf(() => loadConfig('svc', baseConfigShape, { KAFKA_SASL_PASSWORD: password, KAFKA_TLS_CA: '/ca.crt', KAFKA_TLS_CERT: '/c.crt' }))).toEqual([
+      'KAFKA_SASL_PASSWORD is set but KAFKA_SASL_MECHANISM is none: set the mechanism (plain, scram-sha-256, scram-sha-512)',
+      'KAFKA_TLS_CA is set but KAFKA_TLS is false: set KAFKA_TLS=true',
+      'KAFKA_TLS_CERT is set but KAFKA_TLS is false: set KAFKA_TLS=true',
+      'KAFKA_TLS_CERT and KAFKA_TLS_KEY go together: give both (a client certificate and its key) or neither',
+    ]);
+    const plain = { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'booking', KAFKA_SASL_PASSWORD: password };
+    expect(loadConfig('svc', baseConfigShape, plain).KAFKA_SASL_MECHANISM).toBe('plain');
+    expect(problemsOf(() => loadConfig('svc', baseConfigShape, { ...plain, NODE_ENV: 'production' }))).toEqual([
+      'KAFKA_SASL_MECHANISM=plain sends the password as it is: production needs KAFKA_TLS=true with it (or SCRAM)',
+    ]);
+    const short = problemsOf(() => loadConfig('svc', baseConfigShape, { ...plain, KAFKA_SASL_PASSWORD: 'short' }));
+    expect(short).toEqual(['KAFKA_SASL_PASSWORD is invalid: must be at least 12 characters']);
+  });
+
+  it('refuses the development password of kafka.sh in production, naming the variable only', () => {
+    const problems = problemsOf(() =>
+      loadConfig('svc', baseConfigShape, { NODE_ENV: 'production', KAFKA_TLS: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'booking', KAFKA_SASL_PASSWORD: 'booking-kafka-dev-password' }),
+    );
+    expect(problems).toEqual(['KAFKA_SASL_PASSWORD is a value published in this repository (a development default or an example); production needs a secret of its own']);
+  });
+});
+
+describe('Kafka topic variables', () => {
+  it('applies the defaults to every family and a family variable to its family only (dead-letter topics: 1 partition)', () => {
+    const config = loadConfig('svc', baseConfigShape, {
+      KAFKA_TOPIC_REPLICATION_FACTOR: '3',
+      KAFKA_TOPIC_MIN_INSYNC_REPLICAS: '2',
+      KAFKA_TOPIC_PAYMENT_PARTITIONS: '12',
+      KAFKA_TOPIC_DLQ_RETENTION_HOURS: '720',
+    });
+    expect(topicSettings(config, 'appointment')).toEqual({ partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: undefined });
+    expect(topicSettings(config, 'payment')).toEqual({ partitions: 12, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: undefined });
+    expect(topicSettings(config, 'dlq')).toEqual({ partitions: 1, replicationFactor: 3, minInsyncReplicas: 2, retentionHours: 720 });
+  });
+
+  it('refuses a min.insync.replicas above the replication factor, and a partition count of 0', () => {
+    expect(problemsOf(() => loadConfig('svc', baseConfigShape, { KAFKA_TOPIC_REPLICATION_FACTOR: '1', KAFKA_TOPIC_REMINDER_MIN_INSYNC_REPLICAS: '2' }))).toEqual([
+      'the reminder topics would have min.insync.replicas 2 above their replication factor 1: no write with acks=all could succeed (KAFKA_TOPIC_*MIN_INSYNC_REPLICAS, KAFKA_TOPIC_*REPLICATION_FACTOR)',
+    ]);
+    expect(problemsOf(() => loadConfig('svc', baseConfigShape, { KAFKA_TOPIC_NOTIFICATION_PARTITIONS: '0' }))).toEqual([
+      'KAFKA_TOPIC_NOTIFICATION_PARTITIONS="0" is invalid: Number must be greater than or equal to 1',
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { z, ZodRawShape } from 'zod';
+import { kafkaConfigProblems, kafkaConfigShape } from './kafka-config';
 import { isPublishedSecret, isSecretVariable, readFileVariables, redactUrlPassword, urlPassword } from './secrets';
 
 export class ConfigError extends Error {
@@ -61,6 +62,8 @@ export const baseConfigShape = {
     .default(''),
   /** Kafka's floor is the broker's group.min.session.timeout.ms (6 s by default). */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(10000),
+  /** TLS, SASL, topic creation and the topics' settings (kafka-config.ts). */
+  ...kafkaConfigShape,
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(1000),
   /** The relay vacuums its outbox after deleting this many rows (0: leave it to autovacuum). See OutboxRelay. */
   OUTBOX_VACUUM_EVERY_ROWS: z.coerce.number().int().min(0).max(100_000_000).default(10000),
@@ -125,6 +128,8 @@ export function loadConfig<S extends ZodRawShape>(
       }),
     );
   }
+  // Variables valid alone can still contradict each other (a SASL mechanism without a password).
+  if (parsed.success && 'KAFKA_SASL_MECHANISM' in shape) problems.push(...kafkaConfigProblems(parsed.data as never));
   if (input.NODE_ENV === 'production') problems.push(...publishedSecretProblems(shape, input));
   if (problems.length) throw new ConfigError(service, problems);
   return (parsed as { data: z.infer<z.ZodObject<S>> }).data;

@@ -2,3 +2,4 @@
 // environment before it loads anything else and a refused start fails at once.
 export * from './config';
 export * from './secrets';
+export * from './kafka-config';

@@ -14,6 +14,8 @@ export const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
   // notification: the development Twilio token and push-signing secret
   'development-token',
   'development-push-signing-secret',
+  // infra/kafka/kafka.sh: the development SASL password of its KAFKA_SECURITY=sasl_ssl broker
+  'booking-kafka-dev-password',
   // Compose's Postgres password (POSTGRES_PASSWORD and the DATABASE_URL built from it)
   'booking',
   // the example in the platform's DATABASE_URL hint

@@ -1,7 +1,7 @@
-import { Admin, Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
-import { dlqTopic } from '@booking/contracts';
 import { fixKafkajsIdleTimer } from './kafkajs-idle-timer';
+import { KafkaSecurity } from './security';
 
 export { fixKafkajsIdleTimer };
 
@@ -10,6 +10,8 @@ export type KafkaSettings = {
   clientId: string;
   namespace: string;
   logger: Logger;
+  /** TLS and SASL (see `kafkaSecurity`); none by default. */
+  security?: KafkaSecurity;
 };
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -48,6 +50,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
+    ...settings.security,
     connectionTimeout: 3000,
     requestTimeout: 15000,
     retry: { initialRetryTime: 100, retries: 8 },
@@ -66,37 +69,5 @@ export function namespaced(namespace: string, name: string): string {
   return namespace ? `${namespace}.${name}` : name;
 }
 
-/**
- * Creates topics (and their dead-letter topics) up front: KRaft brokers do not auto-create cleanly
- * for kafkajs, and auto-creation is off on our broker. Services start together and create the same
- * topics at once; the loser of that race can see "topic already exists" or, briefly, "this server
- * does not host this topic-partition" while metadata settles, so the whole step is retried until
- * every partition has a leader.
- */
-export async function ensureTopics(admin: Admin, topics: readonly string[], partitions = 3, attempts = 10): Promise<void> {
-  const wanted = [...new Set(topics.flatMap((t) => [t, dlqTopic(t)]))];
-  if (wanted.length === 0) return;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = wanted.filter((t) => !existing.has(t));
-      if (missing.length) {
-        await admin
-          .createTopics({
-            waitForLeaders: false,
-            topics: missing.map((topic) => ({ topic, numPartitions: topic.endsWith('.dlq') ? 1 : partitions, replicationFactor: -1 })),
-          })
-          .catch((error) => {
-            if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
-          });
-      }
-      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: wanted });
-      const leaderless = metadata.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-      if (leaderless.length === 0) return;
-      throw new Error(`topics without leaders yet: ${leaderless.map((t) => t.name).join(', ')}`);
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-    }
-  }
-}
+export { ensureTopics } from './topics';
+
