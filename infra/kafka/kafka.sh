@@ -35,6 +35,11 @@ readonly CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 readonly HOST=127.0.0.1
 readonly HEAP="${KAFKA_HEAP:-384m}"
 readonly START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+# One node of a cluster (set by `cluster start` for each node; a lone broker is node 1 of 1).
+readonly NODE_ID="${KAFKA_NODE_ID:-1}"
+readonly QUORUM_VOTERS="${KAFKA_QUORUM_VOTERS:-}"
+readonly REPLICATION="${KAFKA_REPLICATION:-1}"
+readonly LOG_NAME="${KAFKA_LOG_NAME:-kafka}"
 readonly STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
 
 DATA_DIR=$(abs_path "${KAFKA_DATA_DIR:-$REPO_ROOT/tmp/kafka}")
@@ -67,8 +72,8 @@ readonly JAVA
 
 # ---------------------------------------------------------------- helpers --
 
-log() { printf '[kafka] %s\n' "$*"; }
-err() { printf '[kafka] ERROR: %s\n' "$*" >&2; }
+log() { printf '[%s] %s\n' "$LOG_NAME" "$*"; }
+err() { printf '[%s] ERROR: %s\n' "$LOG_NAME" "$*" >&2; }
 die() { err "$*"; exit 1; }
 
 # Current time in seconds (with fractions when the shell can do it).
@@ -94,6 +99,9 @@ Commands:
   brokers   print the bootstrap address to use
   client-env  print the variables a service needs for this broker (sasl_ssl: TLS and SASL)
   logs      print the last lines of the broker log
+  cluster start|stop|status|reset|brokers|client-env|pids|logs
+            a cluster of three brokers (KRaft, each also a controller) on one machine:
+            replication factor 3 and min.insync.replicas 2 by default
 
 Environment:
   KAFKA_BROKERS          use this external cluster; start/stop/reset do nothing
@@ -111,6 +119,10 @@ Environment:
   KAFKA_SASL_USERNAME    sasl_ssl: the clients' user      (default booking)
   KAFKA_SASL_PASSWORD    sasl_ssl: its password           (default: the development one)
   KAFKA_MTLS_PORT        sasl_ssl: also a TLS listener that requires a client certificate
+  KAFKA_CLUSTER_PORT     cluster: first broker port (default 19592; then +1, +2)
+  KAFKA_CLUSTER_CONTROLLER_PORT  cluster: first controller port (default first broker port + 3)
+  KAFKA_CLUSTER_DATA_DIR cluster: data dir, one node-N dir per broker (default <repo>/tmp/kafka-cluster)
+  KAFKA_CLUSTER_HEAP     cluster: max heap of each broker (default 256m)
 EOF
 }
 
@@ -422,21 +434,22 @@ EOF
 # Single-node KRaft (combined broker + controller) for local dev and tests.
 
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
+node.id=$NODE_ID
+controller.quorum.voters=${QUORUM_VOTERS:-$NODE_ID@$HOST:$CONTROLLER_PORT}
 
 $(listener_props)
 
 log.dirs=$DATA_DIR/logs
 
-# Topics: explicit creation only, 3 partitions by default, no replication.
+# Topics: explicit creation only, 3 partitions by default; no replication on a lone broker, a
+# replication factor of 3 with min.insync.replicas 2 in a cluster of three.
 auto.create.topics.enable=false
 num.partitions=3
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+default.replication.factor=$REPLICATION
+min.insync.replicas=$(( REPLICATION > 1 ? 2 : 1 ))
+offsets.topic.replication.factor=$REPLICATION
+transaction.state.log.replication.factor=$REPLICATION
+transaction.state.log.min.isr=$(( REPLICATION > 1 ? 2 : 1 ))
 # Fewer internal partitions than the default 50: the first consumer group /
 # transaction creates its internal topic much faster.
 offsets.topic.num.partitions=5
@@ -738,7 +751,8 @@ cmd_logs() {
 
 check_settings() {
   local name value
-  for name in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT KAFKA_MTLS_PORT; do
+  for name in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT KAFKA_STOP_TIMEOUT KAFKA_MTLS_PORT \
+              KAFKA_NODE_ID KAFKA_REPLICATION KAFKA_CLUSTER_PORT KAFKA_CLUSTER_CONTROLLER_PORT; do
     value=${!name:-}
     if [[ -n "$value" && ! "$value" =~ ^[0-9]+$ ]]; then
       die "$name must be a number, got '$value'"
@@ -758,6 +772,113 @@ check_settings() {
   fi
 }
 
+# ------------------------------------------------------------ a cluster --
+# Three KRaft nodes (each broker + controller, the three the controller quorum) on one machine, from
+# the same jars: own ports, data dirs and heaps. Each node is this script run for one broker.
+
+readonly CLUSTER_SIZE=3
+readonly CLUSTER_PORT="${KAFKA_CLUSTER_PORT:-19592}"
+readonly CLUSTER_CONTROLLER_PORT="${KAFKA_CLUSTER_CONTROLLER_PORT:-$(( CLUSTER_PORT + CLUSTER_SIZE ))}"
+CLUSTER_DIR=$(abs_path "${KAFKA_CLUSTER_DATA_DIR:-$REPO_ROOT/tmp/kafka-cluster}")
+readonly CLUSTER_DIR
+readonly CLUSTER_HEAP="${KAFKA_CLUSTER_HEAP:-256m}"
+
+cluster_voters() {
+  local i voters=()
+  for (( i = 1; i <= CLUSTER_SIZE; i++ )); do
+    voters+=("$i@$HOST:$(( CLUSTER_CONTROLLER_PORT + i - 1 ))")
+  done
+  local IFS=,
+  printf '%s\n' "${voters[*]}"
+}
+
+cluster_brokers() {
+  local i brokers=()
+  for (( i = 1; i <= CLUSTER_SIZE; i++ )); do brokers+=("$HOST:$(( CLUSTER_PORT + i - 1 ))"); done
+  local IFS=,
+  printf '%s\n' "${brokers[*]}"
+}
+
+# Runs this script's <command> for node $1 (its own port, controller port, data dir and heap).
+cluster_node() {
+  local i=$1
+  shift
+  env -u KAFKA_BROKERS -u KAFKA_SECURITY -u KAFKA_MTLS_PORT \
+    KAFKA_NODE_ID="$i" KAFKA_QUORUM_VOTERS="$(cluster_voters)" KAFKA_REPLICATION=$CLUSTER_SIZE \
+    KAFKA_PORT=$(( CLUSTER_PORT + i - 1 )) KAFKA_CONTROLLER_PORT=$(( CLUSTER_CONTROLLER_PORT + i - 1 )) \
+    KAFKA_DATA_DIR="$CLUSTER_DIR/node-$i" KAFKA_HEAP="$CLUSTER_HEAP" KAFKA_LOG_NAME="kafka node-$i" \
+    KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-180}" \
+    bash "${BASH_SOURCE[0]}" "$@"
+}
+
+# Runs <command> on every node at once; fails if any node failed.
+cluster_each() {
+  local i pids=() failed=0
+  for (( i = 1; i <= CLUSTER_SIZE; i++ )); do
+    cluster_node "$i" "$@" &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || failed=1; done
+  return "$failed"
+}
+
+cmd_cluster() {
+  local sub=${1:-}
+  case "$sub" in
+    start)
+      external && die "KAFKA_BROKERS is set ($KAFKA_BROKERS): unset it to run a local cluster"
+      cmd_fetch
+      local i id t0
+      t0=$(now)
+      mkdir -p "$CLUSTER_DIR"
+      printf '*\n' >"$CLUSTER_DIR/.gitignore"
+      # One cluster id for the three nodes' storage.
+      if [[ ! -s "$CLUSTER_DIR/cluster.id" ]]; then
+        # What StorageTool random-uuid prints: 16 random bytes in URL-safe base64 without padding.
+        id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=
+')
+        [[ ${#id} == 22 ]] || die "could not make a cluster id"
+        printf '%s\n' "$id" >"$CLUSTER_DIR/cluster.id"
+      fi
+      for (( i = 1; i <= CLUSTER_SIZE; i++ )); do
+        mkdir -p "$CLUSTER_DIR/node-$i"
+        cp "$CLUSTER_DIR/cluster.id" "$CLUSTER_DIR/node-$i/cluster.id"
+      done
+      # All at once: a node finishes starting only once the controller quorum (all three) has formed.
+      if ! cluster_each start; then
+        err "the cluster did not start; stopping what did"
+        cluster_each stop || true
+        exit 1
+      fi
+      log "cluster of $CLUSTER_SIZE brokers ready at $(cluster_brokers) (took $(elapsed_since "$t0")s); topics: replication factor $CLUSTER_SIZE, min.insync.replicas 2"
+      ;;
+    stop) cluster_each stop ;;
+    status)
+      local rc=0
+      for (( i = 1; i <= CLUSTER_SIZE; i++ )); do cluster_node "$i" status || rc=1; done
+      return "$rc" ;;
+    reset)
+      cluster_each stop || true
+      case "$CLUSTER_DIR" in
+        "" | / | "$HOME" | "$REPO_ROOT" | "$SCRIPT_DIR") die "refusing to delete suspicious data dir '$CLUSTER_DIR'" ;;
+      esac
+      rm -rf "$CLUSTER_DIR"
+      log "deleted $CLUSTER_DIR" ;;
+    brokers) cluster_brokers ;;
+    client-env)
+      printf 'KAFKA_BROKERS=%s\nKAFKA_TOPIC_REPLICATION_FACTOR=%s\nKAFKA_TOPIC_MIN_INSYNC_REPLICAS=2\n' "$(cluster_brokers)" "$CLUSTER_SIZE" ;;
+    pids)
+      for (( i = 1; i <= CLUSTER_SIZE; i++ )); do
+        printf '%s %s\n' "$i" "$(cat "$CLUSTER_DIR/node-$i/broker.pid" 2>/dev/null || echo -)"
+      done ;;
+    logs) for (( i = 1; i <= CLUSTER_SIZE; i++ )); do cluster_node "$i" logs "${2:-20}"; done ;;
+    *)
+      [[ -n "$sub" ]] && err "unknown cluster command '$sub'"
+      usage >&2
+      exit 2 ;;
+  esac
+}
+
 main() {
   check_settings
   local cmd=${1:-}
@@ -771,6 +892,7 @@ main() {
     reset)   cmd_reset ;;
     brokers) cmd_brokers ;;
     client-env) cmd_client_env ;;
+    cluster) cmd_cluster "$@" ;;
     logs)    cmd_logs "$@" ;;
     -h | --help | help) usage ;;
     *)
