@@ -5,7 +5,7 @@ import { BaseConfig, ConfigError } from './config/config';
 import { checkSchema, connectionConfig, createKnex, Migration, migrateSchema } from './database/database';
 import { PgListener } from './database/pg-listener';
 import { ConsumerOptions, EventConsumer } from './kafka/event-consumer';
-import { createKafka, ensureTopics, namespaced } from './kafka/kafka';
+import { createKafka, ensureTopics, IDEMPOTENT_PRODUCER, namespaced } from './kafka/kafka';
 import { checkKafkaAccess, explainKafkaError, KafkaSecurity, kafkaSecurity } from './kafka/security';
 import { topicSpecs } from './kafka/topics';
 import { sweepInbox } from './inbox/inbox';
@@ -87,8 +87,7 @@ export class Platform {
     });
     // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn at every start.
     this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
+      ...IDEMPOTENT_PRODUCER,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });

@@ -64,6 +64,20 @@ export function createKafka(settings: KafkaSettings): Kafka {
   });
 }
 
+/**
+ * An idempotent producer as Kafka's guarantees require it: one request in flight per connection and
+ * retries without a limit (a producer that gives up and is asked again may write a message twice or
+ * out of order; kafkajs warns "Limiting retries for the idempotent producer may invalidate EoS
+ * guarantees" for any limit). A send during a broker outage therefore waits for the broker, retried
+ * at most every `maxRetryTime` ms; callers that must not wait forever (the outbox relay at shutdown)
+ * stop waiting themselves.
+ */
+export const IDEMPOTENT_PRODUCER = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
+} as const;
+
 /** Namespaced name of a topic or group, so environments and test runs can share one cluster. */
 export function namespaced(namespace: string, name: string): string {
   return namespace ? `${namespace}.${name}` : name;

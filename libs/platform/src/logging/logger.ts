@@ -11,8 +11,38 @@ function traceFields(ctx: Context): { trace_id?: string; span_id?: string } {
 }
 
 /**
- * Structured JSON logs; every line written inside a correlation context carries its id, and no line
- * carries a credential or a contact detail in clear (REDACT_PATHS). `destination` is for tests.
+ * Whether log lines are written for a person: when standard output is a terminal (`npm start` in a
+ * shell) and not in production. Anything else (a file, a pipe, a log collector, the tests) gets JSON.
+ */
+export function prettyLogsWanted(out: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  return out.isTTY === true && env.NODE_ENV !== 'production';
+}
+
+/**
+ * pino-pretty (a development dependency, so absent from production images: then JSON it is) as a
+ * synchronous stream: one readable line per entry, the service's name first, fields below it.
+ */
+export function prettyDestination(destination: NodeJS.WritableStream = process.stdout): pino.DestinationStream | undefined {
+  let build: (options: import('pino-pretty').PrettyOptions) => pino.DestinationStream;
+  try {
+    build = require('pino-pretty') as typeof build;
+  } catch {
+    return undefined;
+  }
+  return build({
+    colorize: (destination as { isTTY?: boolean }).isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service,name',
+    messageFormat: '{service}: {msg}',
+    sync: true,
+    destination,
+  });
+}
+
+/**
+ * Structured logs; every line written inside a correlation context carries its id, and no line
+ * carries a credential or a contact detail in clear (REDACT_PATHS). JSON, or readable text on a
+ * terminal in development (prettyLogsWanted). `destination` is for tests.
  */
 export function createLogger(service: string, level: string, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
@@ -28,7 +58,9 @@ export function createLogger(service: string, level: string, destination?: pino.
       return correlation ? { correlationId: correlation.correlationId, ...traced } : traced;
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  const pretty = prettyLogsWanted() ? prettyDestination() : undefined;
+  return pretty ? pino(options, pretty) : pino(options);
 }
 
 /**

@@ -67,6 +67,9 @@ type OutboxRow = { id: string; event_id: string; topic: string; message_key: str
 export class OutboxRelay {
   private session?: Session;
   private stopped = false;
+  /** Settles when stop() is called: a send waiting for an unreachable broker (the producer retries without a limit) is given up. */
+  private readonly stopping: Promise<'stopping'>;
+  private stop$!: () => void;
   private wake?: () => void;
   private loop?: Promise<void>;
   private leader = false;
@@ -81,7 +84,9 @@ export class OutboxRelay {
     private readonly producer: Producer,
     private readonly logger: Logger,
     private readonly options: OutboxRelayOptions,
-  ) {}
+  ) {
+    this.stopping = new Promise((resolve) => (this.stop$ = () => resolve('stopping')));
+  }
 
   private get batchSize(): number {
     return this.options.batchSize ?? 500;
@@ -159,7 +164,8 @@ export class OutboxRelay {
           if (published >= this.batchSize) continue;
         }
       } catch (error) {
-        this.logger.error({ err: error }, 'outbox relay round failed; retrying');
+        if (this.stopped) this.logger.warn({ err: error }, 'outbox relay stopped during a round; its unsent rows stay in the outbox');
+        else this.logger.error({ err: error }, 'outbox relay round failed; retrying');
       }
       // A standby ignores notifications (they are for the active relay) and asks for the lock now and then.
       if (this.leader) await this.sleep(this.options.pollIntervalMs ?? 1000, true);
@@ -224,7 +230,10 @@ export class OutboxRelay {
       })),
     });
     try {
-      await sending;
+      // At shutdown a send still waiting for the broker is given up: its rows stay in the outbox (not
+      // marked sent) and go again from the next relay, so consumers' inboxes absorb a late duplicate.
+      sending.catch(() => undefined);
+      if ((await Promise.race([sending, this.stopping])) === 'stopping') throw new Error('outbox relay stopped while a send was waiting for the broker');
     } catch (error) {
       for (const span of spans) endSpan({ span }, error);
       throw error;
@@ -290,6 +299,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stop$();
     this.wake?.();
     await this.loop;
     await this.vacuuming;
