@@ -8,6 +8,7 @@ import { gatewayConfigShape } from '../services/api-gateway/src/config';
 import { paymentConfigShape } from '../services/payment/src/config';
 import { schedulingConfigShape } from '../services/scheduling/src/config';
 import { benchGateway, gatewayBenchEnv } from './gateway.bench';
+import { benchGrowth } from './growth.bench';
 import { benchObservability } from './observability.bench';
 import { runReminderBench } from './reminder.bench';
 import { benchSaga } from './saga.bench';
@@ -63,7 +64,7 @@ async function productionSettings(databaseUrl: string): Promise<() => Promise<vo
 
 async function run(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  // `--only saga,reminder` runs just those sections (slot-engine, scheduling, gateway, saga, reminder, observability).
+  // `--only saga,reminder` runs just those sections (slot-engine, scheduling, gateway, saga, reminder, growth, observability).
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',').filter(Boolean)) : undefined;
   const runs = (section: string) => !only || only.has(section);
@@ -192,6 +193,16 @@ async function run(): Promise<void> {
     }
   }
 
+  if (runs('growth')) {
+    rows.push(
+      ...(await benchGrowth({
+        baseDatabaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/booking',
+        brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
+        quick,
+      })),
+    );
+  }
+
   if (runs('observability')) {
     const baseDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/booking';
     rows.push(...(await benchObservability({ baseDatabaseUrl, brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092', quick })));
@@ -219,7 +230,7 @@ async function run(): Promise<void> {
 }
 
 /** Variables the bench itself reads; the services it starts also get every variable of its environment. */
-const BENCH_VARIABLES = ['DATABASE_URL', 'KAFKA_BROKERS', 'BENCH_SAGA_RATE', 'BENCH_SAGA_SECONDS', 'BENCH_SAGA_STAGES', 'BENCH_KAFKA_PID', 'NODE_OPTIONS'];
+const BENCH_VARIABLES = ['DATABASE_URL', 'KAFKA_BROKERS', 'BENCH_SAGA_RATE', 'BENCH_SAGA_SECONDS', 'BENCH_SAGA_STAGES', 'BENCH_GROWTH_APPOINTMENTS', 'BENCH_GROWTH_KEEP', 'BENCH_KAFKA_PID', 'NODE_OPTIONS'];
 const SECRET = /SECRET|PASSWORD|TOKEN|PRIVATE|_KEY$/;
 
 /**
