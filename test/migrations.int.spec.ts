@@ -70,16 +70,27 @@ describe('migrations follow expand/contract', () => {
       const unmarked: Record<string, string[]> = {};
       for (const migration of serviceMigrations(schema, own)) {
         const statements: string[] = [];
-        await knex.transaction(async (trx) => {
-          await trx.raw(`SET LOCAL search_path TO ${quoteIdent(schema)}, public`);
-          const record = (query: { sql: string }) => statements.push(query.sql);
-          knex.on('query', record);
+        const record = (query: { sql: string }) => statements.push(query.sql);
+        if (migration.transaction === false) {
+          // Run as the migrator runs it: outside a transaction (CREATE INDEX CONCURRENTLY), on the schema.
+          const own = createKnex(env.databaseUrl, schema, 1);
+          own.on('query', record);
           try {
-            await migration.up(trx);
+            await migration.up(own);
           } finally {
-            knex.off('query', record);
+            await own.destroy();
           }
-        });
+        } else {
+          await knex.transaction(async (trx) => {
+            await trx.raw(`SET LOCAL search_path TO ${quoteIdent(schema)}, public`);
+            knex.on('query', record);
+            try {
+              await migration.up(trx);
+            } finally {
+              knex.off('query', record);
+            }
+          });
+        }
         const contract = contractStatements(statements);
         if (contract.length && !migration.contract) unmarked[migration.name] = contract;
       }

@@ -167,4 +167,18 @@ export const migrations: Migration[] = [
       await knex.raw(`ALTER TABLE idempotency_keys ADD COLUMN response_text text, ALTER COLUMN response_body DROP NOT NULL`);
     },
   },
+  {
+    // Listing appointments by time alone (GET /appointments with from/to or status, no provider or
+    // client: an operator's or a back office's view) read the whole history: a sort of every row, or a
+    // walk of the client index. Ordered by (start_time, id), as the listing and its cursor are, such a
+    // page reads only its rows. Built CONCURRENTLY, so bookings keep writing while it is built on a
+    // large table; an invalid index left by a failed build is dropped first.
+    name: '0005_appointments_start',
+    transaction: false,
+    up: async (knex) => {
+      const { rows } = await knex.raw(`SELECT NOT i.indisvalid AS invalid FROM pg_index i WHERE i.indexrelid = to_regclass('appointments_start')`);
+      if (rows[0]?.invalid) await knex.raw(`DROP INDEX CONCURRENTLY appointments_start`);
+      await knex.raw(`CREATE INDEX CONCURRENTLY IF NOT EXISTS appointments_start ON appointments (start_time, id)`);
+    },
+  },
 ];

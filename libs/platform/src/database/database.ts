@@ -12,6 +12,12 @@ export type Migration = {
    * Without it, a migration may only add (see migrations.int.spec.ts, which checks the statements).
    */
   contract?: string;
+  /**
+   * `false`: runs outside a transaction, as `CREATE INDEX CONCURRENTLY` must (an index on a table that
+   * grows with every booking is built without blocking its writes). Such a migration must be safe to
+   * run again after failing half-way (e.g. drop an invalid index it left first).
+   */
+  transaction?: false;
   up: (knex: Knex) => Promise<void>;
   down?: (knex: Knex) => Promise<void>;
 };
@@ -269,7 +275,7 @@ async function runMigrations(knex: Knex, schema: string, migrations: readonly Mi
   const source: Knex.MigrationSource<Migration> = {
     getMigrations: async () => [...migrations],
     getMigrationName: (m) => m.name,
-    getMigration: async (m) => ({ up: m.up, down: m.down ?? (async () => undefined) }),
+    getMigration: async (m) => ({ up: m.up, down: m.down ?? (async () => undefined), ...(m.transaction === false ? { config: { transaction: false } } : {}) }),
   };
   const settings = { migrationSource: source, schemaName: schema, tableName: 'knex_migrations' };
   // Under the advisory lock nobody else migrates this schema: a knex lock row left set by a run that
