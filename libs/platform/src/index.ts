@@ -22,6 +22,7 @@ export * from './http/etag';
 export * from './cache/bounded-lru';
 export * from './changes/change-watch';
 export * from './http/bootstrap';
+export * from './ids/uuid-v7';
 export * from './platform';
 export * from './platform.module';
 export * from './metrics/registry';

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Knex } from 'knex';
 import { EventData, TOPICS } from '@booking/contracts';
-import { currentTraceparent, outboxChannel, Platform, query, quoteIdent } from '@booking/platform';
+import { currentTraceparent, outboxChannel, Platform, query, quoteIdent, uuidv7 } from '@booking/platform';
 import { ClaimParameters, ClaimStatement, claimStatement } from './claim-statement';
 import type { PlannedReminder } from './reminder-plan';
 import type { Channel, ReminderStatus } from './reminder-status';
@@ -125,7 +124,7 @@ export class RemindersRepository {
     const traceParent = currentTraceparent();
     await trx('reminders').insert(
       planned.map((p) => ({
-        reminder_id: randomUUID(),
+        reminder_id: uuidv7(),
         appointment_id: appointmentId,
         appointment_version: version,
         channel: p.channel,

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
+import { uuidv7 } from '@booking/platform';
 import { CHANNELS } from '../reminders/reminder-status';
 import { clientContact, providerContact } from './fixtures';
 
@@ -16,7 +16,7 @@ const KINDS = CHANNELS.flatMap((channel) => [1440, 60].map((offsetMinutes) => ({
 /**
  * Writes confirmed appointments and SCHEDULED reminders straight into the reminder schema, the state
  * the Confirmed handler leaves, so tests and the benchmark can have thousands due without sending
- * thousands of events. Returns the reminder ids.
+ * thousands of events. Ids are time-ordered, as the services make them. Returns the reminder ids.
  */
 export async function seedScheduledReminders(knex: Knex, options: SeedOptions): Promise<string[]> {
   const appointments: Record<string, unknown>[] = [];
@@ -27,7 +27,7 @@ export async function seedScheduledReminders(knex: Knex, options: SeedOptions): 
     if (i % options.perAppointment === 0) {
       const start = new Date(fireAt.getTime() + kind.offsetMinutes * 60_000);
       appointments.push({
-        appointment_id: randomUUID(),
+        appointment_id: uuidv7(),
         version: 2,
         status: 'CONFIRMED',
         start_time: start,
@@ -37,7 +37,7 @@ export async function seedScheduledReminders(knex: Knex, options: SeedOptions): 
       });
     }
     reminders.push({
-      reminder_id: randomUUID(),
+      reminder_id: uuidv7(),
       appointment_id: appointments[appointments.length - 1].appointment_id,
       appointment_version: 2,
       channel: kind.channel,

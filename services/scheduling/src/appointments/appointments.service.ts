@@ -21,6 +21,7 @@ import {
   query,
   withCorrelation,
   currentTraceparent,
+  uuidv7,
 } from '@booking/platform';
 import { assertIanaZone } from '@booking/slot-engine';
 import { AvailabilityWatch } from '../availability/availability-watch';
@@ -123,7 +124,7 @@ export class AppointmentsService {
     const now = this.clock.now().getTime();
     const start = Date.parse(request.start);
     const end = validateSlot(provider, start, now, request.end ? Date.parse(request.end) : undefined);
-    const appointmentId = randomUUID();
+    const appointmentId = uuidv7();
     const command: AppointmentCommand = {
       type: 'RequestAppointment',
       appointmentId,
@@ -154,7 +155,7 @@ export class AppointmentsService {
     const correlationId = currentCorrelation()?.correlationId ?? null;
     const stored: StoredEvent<AppointmentEvent>[] = decided.map((data, i) => ({
       position: '',
-      eventId: randomUUID(),
+      eventId: uuidv7(),
       streamId: appointmentId,
       version: i + 1,
       type: data.type,
@@ -272,7 +273,7 @@ export class AppointmentsService {
         const correlation = item.correlation ?? currentCorrelation() ?? { correlationId: randomUUID() };
         withCorrelation(correlation, () => {
           decided.forEach((event, i) => {
-            const eventId = randomUUID();
+            const eventId = uuidv7();
             const version = state.version + i + 1;
             events.push({ event_id: eventId, stream_id: id, version, type: event.type, data: event, correlation_id: correlation.correlationId });
             const envelope = buildEnvelope(toWireEvent({ eventId, version, data: event, occurredAt: updatedAt }, next));

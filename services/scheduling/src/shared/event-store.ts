@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
-import { currentCorrelation } from '@booking/platform';
+import { currentCorrelation, uuidv7 } from '@booking/platform';
 
 export type StoredEvent<E = Record<string, unknown>> = {
   position: string;
@@ -58,7 +57,7 @@ export class EventStore {
     const rows: Row[] = await trx('events')
       .insert(
         events.map((event, i) => ({
-          event_id: randomUUID(),
+          event_id: uuidv7(),
           stream_id: streamId,
           stream_type: streamType,
           version: expectedVersion + i + 1,
