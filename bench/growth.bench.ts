@@ -135,7 +135,7 @@ export async function benchGrowth(opts: GrowthOptions): Promise<BenchRow[]> {
       }
     }
     const [empty, full] = sides;
-    const size = `${(appointments / 1e6).toFixed(1)}M past appointments (${reuse ? 'loaded by an earlier run' : `loaded in ${loadSeconds.toFixed(0)} s`})`;
+    const size = `${appointments >= 1e6 ? `${round(appointments / 1e6, 1)}M` : appointments.toLocaleString('en')} past appointments (${reuse ? 'loaded by an earlier run' : `loaded in ${loadSeconds.toFixed(0)} s`})`;
     const rows: BenchRow[] = [];
     const rate = (name: string, unit: string, pick: (s: Side) => number[], note: string): BenchRow => {
       const [value, anchor] = [median(pick(full)), median(pick(empty))];
