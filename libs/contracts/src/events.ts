@@ -147,7 +147,19 @@ export const eventDataSchemas = {
     })
     .passthrough(),
   LatePaymentRefundRequested: z
-    .object({ appointmentId: id, paymentId: id, ...money, reason: z.string().max(100) })
+    .object({
+      appointmentId: id,
+      paymentId: id,
+      ...money,
+      reason: z.string().max(100),
+      // Added later (optional: events written before lack them): whom to tell that the payment is refunded.
+      providerId: id.optional(),
+      clientId: id.optional(),
+      start: isoInstant.optional(),
+      end: isoInstant.optional(),
+      client: contactSchema.optional().describe('Who paid: told that the late payment is refunded'),
+      provider: contactSchema.optional(),
+    })
     .passthrough(),
   // requestEventId: the AppointmentRequested this payment answers, so the appointment can tell its own
   // payment's outcome from any other.
@@ -244,7 +256,13 @@ export const eventContracts = {
   AppointmentRescheduled: contract(TOPICS.appointment, eventDataSchemas.AppointmentRescheduled, 'The appointment moved to a new slot; a late move keeps a fee and credits the rest.'),
   AppointmentCompleted: contract(TOPICS.appointment, eventDataSchemas.AppointmentCompleted, 'The appointment took place; the paid balance is settled.'),
   AppointmentMarkedNoShow: contract(TOPICS.appointment, eventDataSchemas.AppointmentMarkedNoShow, 'The client did not come; the policy decides what is forfeited and refunded.'),
-  LatePaymentRefundRequested: contract(TOPICS.appointment, eventDataSchemas.LatePaymentRefundRequested, 'A payment arrived for an appointment that no longer wants it: refund it in full.'),
+  // Version 2 adds the parties and times (optional: version 1 lacks them), so notification can tell the
+  // client the late payment is refunded. Version 1's frozen schema admits no other field, hence a new version.
+  LatePaymentRefundRequested: {
+    ...contract(TOPICS.appointment, eventDataSchemas.LatePaymentRefundRequested, 'A payment arrived for an appointment that no longer wants it: refund it in full.'),
+    version: 2,
+    upcasters: { 1: (data) => data } as Readonly<Record<number, Upcaster>>,
+  },
   PaymentSucceeded: contract(TOPICS.payment, eventDataSchemas.PaymentSucceeded, 'The appointment\'s charge was captured.'),
   PaymentFailed: contract(TOPICS.payment, eventDataSchemas.PaymentFailed, 'The appointment\'s charge was refused.'),
   RefundIssued: contract(TOPICS.payment, eventDataSchemas.RefundIssued, 'Money went back to the client.'),

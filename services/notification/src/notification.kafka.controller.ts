@@ -25,7 +25,7 @@ export class NotificationKafkaController implements OnApplicationBootstrap {
     await this.platform.consume({
       groupId: 'notification',
       topics: [TOPICS.appointment, TOPICS.reminder],
-      handlers: { AppointmentConfirmed: handle, AppointmentCancelled: handle, AppointmentRescheduled: handle, ReminderDue: handle },
+      handlers: { AppointmentConfirmed: handle, AppointmentCancelled: handle, AppointmentRescheduled: handle, ReminderDue: handle, LatePaymentRefundRequested: handle },
       ...consumerRetryPolicy({
         maxAttempts: this.config.NOTIFY_MAX_ATTEMPTS,
         leaseMs: this.config.NOTIFY_LEASE_MS,

@@ -4,6 +4,7 @@ import { Rendered } from '../rendering/message';
 import { parties } from '../rendering/parties';
 import { renderCancellation } from '../rendering/render-cancellation';
 import { renderConfirmation } from '../rendering/render-confirmation';
+import { renderLateRefund } from '../rendering/render-late-refund';
 import { renderReminder } from '../rendering/render-reminder';
 import { renderReschedule } from '../rendering/render-reschedule';
 import { cancelledBeforeConfirmation, NotifiableEvent } from './notifiable-event';
@@ -66,6 +67,8 @@ function render(event: NotifiableEvent, planned: PlannedDelivery): Rendered {
       return renderReschedule(event.data, planned.role);
     case 'ReminderDue':
       return renderReminder(event.data);
+    case 'LatePaymentRefundRequested':
+      return renderLateRefund(event.data);
     default: {
       const unreachable: never = event;
       throw new Error(`unknown event ${(unreachable as { type: string }).type}`);
@@ -82,7 +85,8 @@ function calendarFor(
   planned: PlannedDelivery & { address: string },
   settings: ComposeSettings,
 ): EmailMessage['calendar'] | undefined {
-  if (event.type === 'ReminderDue' || cancelledBeforeConfirmation(event)) return undefined;
+  // No calendar entry was ever sent for these: nothing to add or withdraw.
+  if (event.type === 'ReminderDue' || event.type === 'LatePaymentRefundRequested' || cancelledBeforeConfirmation(event)) return undefined;
   const method = event.type === 'AppointmentCancelled' ? 'CANCEL' : 'REQUEST';
   const { otherName } = parties(event.data, planned.role);
   const content = buildIcs({

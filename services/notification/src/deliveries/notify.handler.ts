@@ -51,6 +51,7 @@ export class NotifyHandler {
 
   async handle(envelope: Envelope): Promise<void> {
     const event = asNotifiable(envelope);
+    if (!event) return;
     const planned = planDeliveries(event);
     if (planned.length === 0) return;
     const rows = new Map((await this.deliveries.register(event, planned)).map((row) => [`${row.recipient_role}/${row.channel}`, row]));

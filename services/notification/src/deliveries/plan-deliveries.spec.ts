@@ -1,6 +1,6 @@
 import { eventDataSchemas } from '@booking/contracts';
 import { PermanentEventError } from '@booking/platform';
-import { cancelled, confirmed, newYorkProvider, reminderDue, rescheduled, tokyoClient } from '../testing/fixtures';
+import { cancelled, confirmed, lateRefund, newYorkProvider, reminderDue, rescheduled, tokyoClient } from '../testing/fixtures';
 import { asNotifiable } from './notifiable-event';
 import { planDeliveries } from './plan-deliveries';
 
@@ -30,6 +30,13 @@ describe('planDeliveries', () => {
       const planned = planDeliveries(cancelled({ by: 'SYSTEM', reason, refundMinor: 0, feeMinor: 0 }));
       expect(new Set(planned.map((p) => p.role))).toEqual(new Set(['CLIENT']));
     }
+  });
+
+  it('tells the client (only) on every channel that a late payment is refunded; a late refund without contacts tells nobody', () => {
+    const event = lateRefund({ client: { ...tokyoClient, pushEndpoint: 'https://push.example/aiko' } });
+    expect(summary(planDeliveries(event))).toEqual(['CLIENT/EMAIL/aiko@example.jp', 'CLIENT/SMS/+819012345678', 'CLIENT/PUSH/https://push.example/aiko']);
+    const { client: _c, provider: _p, start: _s, end: _e, ...old } = event.data;
+    expect(asNotifiable({ ...event, data: old })).toBeNull();
   });
 
   it('sends a reminder to the client on its channel only, even without an address for it', () => {

@@ -23,13 +23,15 @@ export function addressFor(contact: Contact, channel: ChannelName): string | nul
  * channel each has; a booking cancelled before it was confirmed (payment failed, hold expired) only
  * to the client, since the provider was never told about it. A reminder goes to the client on the
  * reminder's channel, even without an address for it, so that the reminder service hears it failed.
+ * A late payment's refund goes to the client only, on every channel.
  */
 export function planDeliveries(event: NotifiableEvent): PlannedDelivery[] {
   if (event.type === 'ReminderDue') {
     const contact = event.data.client;
     return [{ role: 'CLIENT', channel: event.data.channel, contact, address: addressFor(contact, event.data.channel) }];
   }
-  const roles: RecipientRole[] = cancelledBeforeConfirmation(event) ? ['CLIENT'] : ['CLIENT', 'PROVIDER'];
+  // A late payment's refund concerns the client only: the provider never had the booking.
+  const roles: RecipientRole[] = cancelledBeforeConfirmation(event) || event.type === 'LatePaymentRefundRequested' ? ['CLIENT'] : ['CLIENT', 'PROVIDER'];
   return roles.flatMap((role) => {
     const contact = role === 'CLIENT' ? event.data.client : event.data.provider;
     return CHANNELS.flatMap((channel) => {

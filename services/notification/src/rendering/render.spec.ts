@@ -1,4 +1,5 @@
-import { cancelled, confirmed, reminderDue, rescheduled } from '../testing/fixtures';
+import { cancelled, confirmed, lateRefund, reminderDue, rescheduled } from '../testing/fixtures';
+import { renderLateRefund } from './render-late-refund';
 import { formatMoney } from './format-money';
 import { buildMessage, escapeHtml } from './message';
 import { renderCancellation } from './render-cancellation';
@@ -108,6 +109,18 @@ describe('renderReminder', () => {
     expect(message.subject).toBe(`Reminder: ${TOKYO_START}`);
     expect(message.text).toContain('This is a reminder of your appointment with Dr. Sam Smith, starting in 1 hour.');
     expect(message.sms).toBe(`Reminder: your appointment with Dr. Sam Smith is on ${TOKYO_START} (in 1 hour). Ref appt-3`);
+  });
+});
+
+describe('renderLateRefund', () => {
+  it('tells the client, in the client\'s zone and money format, that the late payment is refunded in full', () => {
+    const r = renderLateRefund(lateRefund({ appointmentId: 'appt-7' }).data);
+    expect(r.subject).toBe('Payment refunded: ¥150,000');
+    expect(r.text).toContain('arrived after the booking had already ended');
+    expect(r.text).toContain('It is refunded in full: ¥150,000 goes back to the card you paid with.');
+    expect(r.text).toContain(TOKYO_START);
+    expect(r.sms).toBe(`Your late payment of ¥150,000 for the booking with Dr. Sam Smith on ${TOKYO_START} is refunded in full. Ref appt-7`);
+    expect(r.push.title).toBe('Payment refunded');
   });
 });
 

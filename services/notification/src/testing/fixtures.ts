@@ -115,3 +115,13 @@ export function reminderDue(data: Partial<EventData<'ReminderDue'>> = {}, option
     { aggregateVersion: 1, ...options },
   ) as Extract<NotifiableEvent, { type: 'ReminderDue' }>;
 }
+
+/** A late payment's refund as scheduling writes it since it carries the parties and times. */
+export function lateRefund(data: Partial<EventData<'LatePaymentRefundRequested'>> = {}, options: EnvelopeOptions = {}) {
+  const appointmentId = data.appointmentId ?? `appt-${randomUUID().slice(0, 8)}`;
+  return envelopeOf(
+    'LatePaymentRefundRequested',
+    { ...core(appointmentId), paymentId: 'pay-late', amountMinor: 150000, currency: 'JPY', reason: 'PAYMENT_AFTER_EXPIRY', ...data },
+    { aggregateVersion: 3, ...options },
+  ) as Extract<NotifiableEvent, { type: 'LatePaymentRefundRequested' }>;
+}

@@ -60,6 +60,24 @@ describe('the booking records the provider with every contact field', () => {
   });
 });
 
+describe('a late payment\'s refund', () => {
+  it('carries the client and the appointment\'s times, so the client can be told it is refunded', () => {
+    const expired: AppointmentCommand = { type: 'CancelAppointment', appointmentId: ID, by: 'SYSTEM', reason: 'EXPIRED', at: '2030-03-01T10:16:00.000Z' };
+    const late: AppointmentCommand = { type: 'ConfirmAppointment', appointmentId: ID, paymentId: 'pay-late', amountMinor: 6000, currency: 'EUR', at: '2030-03-01T10:17:00.000Z' };
+    const refund = run([request, expired, late]).wire.find((e) => e.type === 'LatePaymentRefundRequested')!;
+    expect(refund.data).toMatchObject({
+      appointmentId: ID,
+      paymentId: 'pay-late',
+      amountMinor: 6000,
+      currency: 'EUR',
+      start: '2030-03-04T09:00:00.000Z',
+      end: '2030-03-04T10:00:00.000Z',
+      client: { timeZone: 'Asia/Tokyo', email: 'kenji@example.jp', pushEndpoint: 'https://push.example.jp/kenji', locale: 'ja-JP' },
+      provider: { name: 'Dr. Lena Weber', timeZone: 'Europe/Berlin' },
+    });
+  });
+});
+
 describe('appointmentResponse', () => {
   it('answers the client\'s push endpoint under the name the request gave it (client.pushEndpoint)', () => {
     const { state } = run([request]);

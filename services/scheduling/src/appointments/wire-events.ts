@@ -93,7 +93,8 @@ export function toWireEvent(stored: WireSource, state: LiveState, extra: Record<
       data = { ...core, refundMinor: event.refundMinor, forfeitedMinor: event.forfeitedMinor, currency: event.currency, paymentId: event.paymentId };
       break;
     case 'LatePaymentRefundRequested':
-      data = { appointmentId: state.appointmentId, paymentId: event.paymentId, amountMinor: event.amountMinor, currency: event.currency, reason: event.reason };
+      // With the parties and times, so that notification can tell the client the payment is refunded.
+      data = { ...core, paymentId: event.paymentId, amountMinor: event.amountMinor, currency: event.currency, reason: event.reason };
       break;
     default: {
       const unreachable: never = event;
