@@ -48,7 +48,7 @@ export async function startService(name: string, env: Record<string, string>): P
   const child = spawn(
     process.execPath,
     ['-r', path.join(ROOT, 'tools', 'register-paths.js'), path.join(ROOT, 'dist', 'services', name, 'src', 'main.js')],
-    { env: { NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=96', ...process.env, ...env, PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'warn', NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] },
+    { env: { NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=96', SHUTDOWN_DRAIN_MS: '0', ...process.env, ...env, PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'warn', NODE_ENV: 'production' }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

@@ -10,6 +10,7 @@ import { schedulingConfigShape } from '../services/scheduling/src/config';
 import { benchGateway, gatewayBenchEnv } from './gateway.bench';
 import { benchGrowth } from './growth.bench';
 import { benchObservability } from './observability.bench';
+import { benchOverload } from './overload.bench';
 import { runReminderBench } from './reminder.bench';
 import { benchSaga } from './saga.bench';
 import { benchScheduling, measureBookingAnchor, prepareBooking, SchedulingBenchOptions } from './scheduling.bench';
@@ -64,7 +65,7 @@ async function productionSettings(databaseUrl: string): Promise<() => Promise<vo
 
 async function run(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  // `--only saga,reminder` runs just those sections (slot-engine, scheduling, gateway, saga, reminder, growth, observability).
+  // `--only saga,reminder` runs just those sections (slot-engine, scheduling, gateway, saga, reminder, growth, overload, observability).
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',').filter(Boolean)) : undefined;
   const runs = (section: string) => !only || only.has(section);
@@ -201,6 +202,10 @@ async function run(): Promise<void> {
         quick,
       })),
     );
+  }
+
+  if (runs('overload')) {
+    rows.push(...(await benchOverload({ baseDatabaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/booking', brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092', quick })));
   }
 
   if (runs('observability')) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole platform on this machine: installs what is missing, starts a local Kafka broker,
 # builds, migrates (each service migrates its own schema at start-up) and starts all five services.
-# Ctrl-C (SIGINT) or SIGTERM stops the services and the broker.
+# Ctrl-C (SIGINT), or SIGTERM or SIGINT sent to this script or to `npm start` (package.json execs this
+# script, so npm's signal reaches it rather than an intermediate shell), stops the services and the broker.
 set -euo pipefail
 SCRIPT_NAME=start
 source "$(dirname "$0")/lib.sh"
@@ -11,6 +12,8 @@ ensure_node_modules
 # The quick start is a development run: services fill in documented development defaults (the gateway's
 # development JWT secret, Twilio placeholders) that they refuse in production.
 export NODE_ENV="${NODE_ENV:-development}"
+# No load balancer to tell: a service stops serving as soon as it is told to stop.
+export SHUTDOWN_DRAIN_MS="${SHUTDOWN_DRAIN_MS:-0}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/booking}"
 ensure_postgres "$DATABASE_URL"
 
@@ -24,12 +27,22 @@ stop_all() {
   stopping=1
   log "stopping services"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # A signal arriving meanwhile (Ctrl-C brings the terminal's SIGINT and npm's forwarded one) cuts a
+  # `wait` short: wait again until each service is gone.
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null; do wait "$pid" 2>/dev/null || true; done
+  done
   stop_local_kafka
   log "stopped"
 }
-trap 'stop_all; exit 130' INT
-trap 'stop_all; exit 143' TERM
+# A later signal while stopping is ignored: exiting then would leave services and the broker behind.
+on_signal() {
+  [ -n "$stopping" ] && return
+  stop_all
+  exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 trap stop_all EXIT
 
 start_local_kafka 19092 kafka
@@ -72,13 +85,13 @@ for service in scheduling payment notification reminder api-gateway; do
 done
 
 wait_ready() {
-  local service="$1" port="$2" pid="$3" deadline=$((SECONDS + 90))
+  local service="$1" port="$2" pid="$3" deadline=$((SECONDS + 180))
   until curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
     kill -0 "$pid" 2>/dev/null || die "$service exited during start-up (see its log lines above)"
-    [ "$SECONDS" -lt "$deadline" ] || die "$service did not become ready on port $port within 90 s"
+    [ "$SECONDS" -lt "$deadline" ] || die "$service did not become ready on port $port within 180 s"
     sleep 0.5
   done
-  log "$service ready on http://127.0.0.1:$port (Postgres and Kafka ready)"
+  log "$service ready on http://127.0.0.1:$port"
 }
 for service in scheduling payment notification reminder api-gateway; do wait_ready "$service" "${ports[$service]}" "${service_pids[$service]}"; done
 

@@ -11,9 +11,25 @@ const ROOT = path.join(__dirname, '..', '..');
 
 export type ServiceName = 'api-gateway' | 'scheduling' | 'payment' | 'notification' | 'reminder';
 
-export type RunningService = { name: ServiceName; url: string; port: number; child: ChildProcess; stop: (signal?: NodeJS.Signals) => Promise<void> };
+export type RunningService = {
+  name: ServiceName;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** What the process wrote so far (the last 2000 chunks). */
+  output: () => string;
+  /** Sends the signal and resolves once the process has exited (SIGKILL after 15 s, or `killAfterMs`). */
+  stop: (signal?: NodeJS.Signals, killAfterMs?: number) => Promise<void>;
+};
 
-async function freePort(): Promise<number> {
+export type StartOptions = {
+  /** The port to listen on (default: a free one). */
+  port?: number;
+  /** What to wait for before returning (default `ready`; `live` for an instance that may not be ready). */
+  waitFor?: 'ready' | 'live' | 'nothing';
+};
+
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -28,10 +44,11 @@ async function freePort(): Promise<number> {
  * Runs a compiled service (dist/, built by `npm test` before jest) as its own process, the way
  * `npm start` does, inside a test environment's private database and Kafka namespace.
  */
-export async function startService(name: ServiceName, env: TestEnvironment, extra: Record<string, string> = {}): Promise<RunningService> {
+export async function startService(name: ServiceName, env: TestEnvironment, extra: Record<string, string> = {}, options: StartOptions = {}): Promise<RunningService> {
   const main = path.join(ROOT, 'dist', 'services', name, 'src', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build first (npx tsc -p tsconfig.build.json; npm test does it)`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
+  const waitFor = options.waitFor ?? 'ready';
   const output: string[] = [];
   const child = spawn(process.execPath, ['-r', path.join(ROOT, 'tools', 'register-paths.js'), main], {
     env: { ...process.env, ...env.env(extra), PORT: String(port), KAFKAJS_NO_PARTITIONER_WARNING: '1' },
@@ -39,23 +56,23 @@ export async function startService(name: ServiceName, env: TestEnvironment, extr
   });
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
-    if (output.length > 200) output.shift();
+    if (output.length > 2000) output.shift();
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   // Generous: on a loaded 2-core machine five services starting at once take a while.
   const deadline = Date.now() + 180_000;
-  for (;;) {
+  while (waitFor !== 'nothing') {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output.join('')}`);
     try {
-      if ((await fetch(`${url}/health/ready`)).ok) break;
+      if ((await fetch(`${url}/health/${waitFor}`)).ok) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} was not ready within 180 s:\n${output.join('')}`);
+      throw new Error(`${name} was not ${waitFor} within 180 s:\n${output.join('')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -64,12 +81,13 @@ export async function startService(name: ServiceName, env: TestEnvironment, extr
     url,
     port,
     child,
-    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
+    output: () => output.join(''),
+    stop: (signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 15_000) =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill(signal);
-        setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+        setTimeout(() => child.kill('SIGKILL'), killAfterMs).unref();
       }),
   };
 }

@@ -23,6 +23,7 @@ export * from './cache/bounded-lru';
 export * from './changes/change-watch';
 export * from './http/bootstrap';
 export * from './ids/uuid-v7';
+export * from './health/readiness';
 export * from './platform';
 export * from './platform.module';
 export * from './metrics/registry';

@@ -1,6 +1,5 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import { HealthController, ReadinessController } from './health/health.controller';
+import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsServer } from './metrics/metrics-server';
 import { Platform, PlatformOptions } from './platform';
@@ -25,15 +24,13 @@ class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
 @Global()
 @Module({})
 export class PlatformModule {
-  /** `ownReadiness`: the service answers /health/ready itself (no two routes may share a path). */
-  static forRoot(options: PlatformOptions, http: { ownReadiness?: boolean } = {}): DynamicModule {
+  static forRoot(options: PlatformOptions): DynamicModule {
     const platform = new Platform(options);
     // With METRICS_PORT, /metrics is served there (MetricsServer) and not on the service port.
     const metrics = options.config.METRICS_PORT === undefined ? [MetricsController] : [];
     return {
       module: PlatformModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [HealthController, ...(http.ownReadiness ? [] : [ReadinessController]), ...metrics],
+      controllers: [HealthController, ...metrics],
       providers: [{ provide: Platform, useValue: platform }, PlatformLifecycle, MetricsServer],
       exports: [Platform],
     };

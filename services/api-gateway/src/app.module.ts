@@ -7,7 +7,6 @@ import { CallerGuard } from './auth/caller.guard';
 import { JsonBodyGuard } from './auth/json-body.guard';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { ApiGatewayConfig } from './config';
-import { GatewayHealthHttpController } from './health/gateway-health.http.controller';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdempotencySweepJob } from './idempotency/idempotency-sweep.job';
 import { IdempotentCommands } from './idempotency/idempotent-commands';
@@ -16,16 +15,30 @@ import { ProvidersHttpController } from './providers/providers.http.controller';
 import { CallerRateLimiter } from './rate-limit/caller-rate-limiter';
 import { RedisConnection } from './rate-limit/redis.connection';
 import { SchedulingChangeFeed } from './upstream/scheduling-change-feed';
+import { SchedulingReachability } from './upstream/scheduling-reachability';
 import { SchedulingClient, UpstreamAnswers } from './upstream/scheduling.client';
 
-/** Opens and closes the gateway's own connections alongside the platform's. */
+/**
+ * Opens and closes the gateway's own connections alongside the platform's, and adds what the gateway
+ * needs to its readiness: scheduling answering (required), and its rate-limit store, which is never
+ * required: without Redis rate limits fall back to per-instance memory, and taking every gateway out of
+ * rotation over a counter store would turn a degradation into an outage.
+ */
 class GatewayLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
+    @Inject(Platform) private readonly platform: Platform,
     @Inject(RedisConnection) private readonly redis: RedisConnection,
     @Inject(SchedulingClient) private readonly scheduling: SchedulingClient,
+    @Inject(SchedulingReachability) private readonly reachability: SchedulingReachability,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    this.platform.addCheck('scheduling', () => this.reachability.check());
+    this.platform.addCheck('redis', () =>
+      this.redis.client.status === 'ready'
+        ? { status: 'up' }
+        : { status: 'degraded', message: `redis ${this.redis.client.status}`, impact: 'rate limits are counted per instance until Redis is back' },
+    );
     await this.redis.connect();
   }
 
@@ -43,9 +56,8 @@ export class AppModule {
   static forRoot(config: ApiGatewayConfig): DynamicModule {
     return {
       module: AppModule,
-      // The gateway answers /health/ready itself (with Redis).
-      imports: [PlatformModule.forRoot({ service: 'api-gateway', schema: 'gateway', migrations, topics: [], config }, { ownReadiness: true })],
-      controllers: [GatewayHealthHttpController, ProvidersHttpController, AppointmentsHttpController, AdminHttpController, AsyncApiHttpController],
+      imports: [PlatformModule.forRoot({ service: 'api-gateway', schema: 'gateway', migrations, topics: [], config, kafka: 'none' })],
+      controllers: [ProvidersHttpController, AppointmentsHttpController, AdminHttpController, AsyncApiHttpController],
       providers: [
         {
           provide: JwtVerifier,
@@ -79,6 +91,11 @@ export class AppModule {
               { url: config.SCHEDULING_URL, timeoutMs: config.SCHEDULING_TIMEOUT_MS, connections: config.SCHEDULING_CONNECTIONS, feed },
               platform.logger,
             ),
+        },
+        {
+          provide: SchedulingReachability,
+          inject: [Platform],
+          useFactory: (platform: Platform) => new SchedulingReachability({ url: config.SCHEDULING_URL }, platform.logger),
         },
         { provide: UpstreamAnswers, useValue: new UpstreamAnswers(config.SLOT_ANSWERS_MAX_BYTES) },
         { provide: IdempotencyRepository, inject: [Platform], useFactory: (platform: Platform) => new IdempotencyRepository(platform.knex) },

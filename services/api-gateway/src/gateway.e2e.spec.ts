@@ -112,14 +112,27 @@ describe('api gateway (e2e)', () => {
       expect(statuses).toEqual([200, 200, 429]);
       const ready = await degraded.client.request('GET', '/health/ready');
       expect(ready.status).toBe(200);
-      expect(ready.body.details.redis.status).toBe('down');
+      expect(ready.body.status).toBe('degraded');
+      expect(ready.body.details.redis).toMatchObject({ status: 'degraded', impact: 'rate limits are counted per instance until Redis is back' });
       expect(ready.body.details.postgres.status).toBe('up');
+      expect(ready.body.detail).toMatch(/^degraded: redis \(redis /);
     });
 
-    it('reports Redis in readiness when it is up', async () => {
+    it('reports Redis and scheduling in readiness when they are up, and nothing of Kafka, which the gateway does not use', async () => {
       const ready = await t.gateway.request('GET', '/health/ready');
       expect(ready.status).toBe(200);
-      expect(ready.body.details).toMatchObject({ postgres: { status: 'up' }, kafka: { status: 'up' }, redis: { status: 'up' } });
+      expect(ready.body).toMatchObject({ status: 'ok', details: { postgres: { status: 'up' }, scheduling: { status: 'up' }, redis: { status: 'up' } } });
+      expect(ready.body.details.kafka).toBeUndefined();
+    });
+
+    it('is not ready while scheduling does not answer, and names it', async () => {
+      const orphan = await t.startGateway({ SCHEDULING_URL: `http://127.0.0.1:${await freePort()}` });
+      const ready = await orphan.client.request('GET', '/health/ready');
+      expect(ready.status).toBe(503);
+      expect(Object.keys(ready.body.error)).toEqual(['scheduling']);
+      expect(ready.body.detail).toMatch(/^not ready: scheduling \(scheduling does not answer at http:\/\/127\.0\.0\.1:\d+: /);
+      expect((await orphan.client.request('GET', '/health/live')).status).toBe(200);
+      expect((await orphan.client.request('GET', '/health/started')).status).toBe(200);
     });
   });
 
@@ -349,14 +362,17 @@ describe('api gateway (e2e)', () => {
   describe('when scheduling misbehaves', () => {
     let fake: Server;
     let behaviour: (req: IncomingMessage, res: ServerResponse) => void;
-    // The change feed (GET /availability/changes) answers apart: closed unless a test opens it.
+    // The change feed (GET /availability/changes) answers apart: closed unless a test opens it. The
+    // gateway's reachability probe (GET /health/live) is answered apart too: this scheduling is alive.
     const notFound = (_req: IncomingMessage, res: ServerResponse) => res.writeHead(404).end();
     let feedBehaviour: (req: IncomingMessage, res: ServerResponse) => void = notFound;
     let client: HttpTestClient;
     let feed: SchedulingChangeFeed;
 
     beforeAll(async () => {
-      fake = createServer((req, res) => (req.url === '/availability/changes' ? feedBehaviour(req, res) : behaviour(req, res)));
+      fake = createServer((req, res) =>
+        req.url === '/health/live' ? res.writeHead(200).end() : req.url === '/availability/changes' ? feedBehaviour(req, res) : behaviour(req, res),
+      );
       await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
       const gateway = await t.startGateway({ SCHEDULING_URL: `http://127.0.0.1:${(fake.address() as { port: number }).port}`, SCHEDULING_TIMEOUT_MS: '300' });
       client = gateway.client;

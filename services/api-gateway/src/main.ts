@@ -6,11 +6,9 @@ import { loadApiGatewayConfig } from './config';
 async function main(): Promise<void> {
   const config = loadApiGatewayConfig();
   // Loaded once the configuration is accepted, so that a refused one fails at once.
-  const [{ Platform }, { createGatewayApp }] = await Promise.all([import('@booking/platform'), import('./gateway-app')]);
+  const [{ serve }, { createGatewayApp }] = await Promise.all([import('@booking/platform'), import('./gateway-app')]);
   const app = await createGatewayApp(config);
-  await app.listen(config.PORT, config.HTTP_HOST);
-  const url = `http://${config.HTTP_HOST}:${config.PORT}`;
-  app.get(Platform).logger.info({ url, docs: `${url}/docs`, openapi: `${url}/openapi.json` }, 'api-gateway listening');
+  await serve(app, { ...config, port: config.PORT }, (url) => ({ docs: `${url}/docs`, openapi: `${url}/openapi.json` }));
 }
 
 main().catch((error) => {

@@ -75,7 +75,11 @@ describe('notification service through the broker', () => {
     );
     app = await createHttpApp(AppModule.forRoot(config), config);
     await app.listen(0, '127.0.0.1');
+    await app.get(Platform).untilKafkaConnected();
     platform = app.get(Platform);
+    // The consumer joins its group in the background; ready says it has (and that its topics exist).
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).ok, 30000, 'notification ready');
 
     kafka = new Kafka({ brokers: config.KAFKA_BROKERS.split(','), clientId: `${env.id}-test`, logLevel: logLevel.NOTHING });
     producer = kafka.producer();
@@ -98,6 +102,7 @@ describe('notification service through the broker', () => {
     const { port } = app.getHttpServer().address() as AddressInfo;
     const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
     expect(response.status).toBe(200);
+    expect(((await response.json()) as { details: unknown }).details).toMatchObject({ postgres: { status: 'up' }, kafka: { status: 'up' }, startup: { status: 'up' } });
   });
 
   const booking = confirmed({ appointmentId: 'appt-tokyo-ny' }, { aggregateVersion: 2 });

@@ -30,6 +30,8 @@ export class AppModule {
           topics: [TOPICS.appointment, TOPICS.provider, TOPICS.payment],
           config,
           poolMax: config.DB_POOL_MAX,
+          // Bookings and every other write go through the outbox: a broker outage is no reason to stop serving.
+          kafka: 'degraded',
         }),
       ],
       controllers: [ProvidersHttpController, AppointmentsHttpController, AdminHttpController, AvailabilityFeedHttpController],

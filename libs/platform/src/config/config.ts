@@ -69,10 +69,19 @@ export const baseConfigShape = {
   OUTBOX_VACUUM_EVERY_ROWS: z.coerce.number().int().min(0).max(100_000_000).default(10000),
   /** Inbox rows older than this are deleted every 10 minutes (sweepInbox); keep it above the topics' retention. */
   INBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(87600).default(168),
+  /**
+   * On SIGTERM/SIGINT readiness answers 503 at once, and the instance keeps serving this long before it
+   * stops accepting connections, so load balancers notice first (see runService).
+   */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  /** The whole shutdown's bound, from the signal to the exit; below Kubernetes' 30 s grace period by default. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(25000),
   HTTP_HOST: z.string().default('127.0.0.1'),
   /** When set, GET /metrics is served on this port (on HTTP_HOST) and not on the service port (MetricsServer). */
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   HTTP_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/).default('64kb'),
+  /** Connections the kernel queues before the process accepts them (Node's default 511); a storm beyond it is reset, not answered. */
+  HTTP_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(511),
   /**
    * Admission control (installAdmissionControl): past any of these a request is answered 503 OVERLOADED
    * at once; 0 turns a check off. The pool and event-loop checks are off by default: the right values

@@ -1,13 +1,16 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { Platform } from '../platform';
 
+/**
+ * The probes, answered from state the instance keeps (no connection opened, no dependency awaited):
+ * - `live`: the process serves HTTP (its event loop answers);
+ * - `started`: start-up (migrations included) has finished; stays 200 through a shutdown;
+ * - `ready`: the instance can do its job now (see `Platform.readiness`); 503 names each failing check.
+ */
 @Controller('health')
 export class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
-  ) {}
+  constructor(@Inject(Platform) private readonly platform: Platform) {}
 
   /** A constant answer on the full HTTP stack: the anchor the benchmarks compare endpoints against. */
   @Get('ping')
@@ -15,45 +18,20 @@ export class HealthController {
     return { pong: true };
   }
 
-  /** The process is up and its event loop answers. */
   @Get('live')
-  @HealthCheck()
   live() {
-    return this.health.check([async () => this.indicators.check('process').up({ pid: process.pid })]);
+    return { status: 'ok', pid: process.pid };
   }
-}
 
-/** `/health/ready`, apart so that a service with more to check (the gateway: Redis) can answer it itself. */
-@Controller('health')
-export class ReadinessController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
-    @Inject(Platform) private readonly platform: Platform,
-  ) {}
+  @Get('started')
+  started(@Res() reply: FastifyReply): void {
+    const started = this.platform.isStarted() || this.platform.isShuttingDown();
+    reply.status(started ? 200 : 503).send(started ? { status: 'ok' } : { status: 'error', detail: 'not started: still starting' });
+  }
 
-  /** Postgres and Kafka both answer, and start-up (migrations, topics, relay) has finished. */
   @Get('ready')
-  @HealthCheck()
-  ready() {
-    return this.health.check([
-      () => this.probe('postgres', () => this.platform.checkDatabase()),
-      () => this.probe('kafka', () => this.platform.checkKafka()),
-      async () => {
-        const indicator = this.indicators.check('startup');
-        return this.platform.isStarted() ? indicator.up() : indicator.down({ message: 'still starting' });
-      },
-    ]);
-  }
-
-  private async probe(key: string, check: () => Promise<void>) {
-    const indicator = this.indicators.check(key);
-    const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 2s')), 2000).unref());
-    try {
-      await Promise.race([check(), timer]);
-      return indicator.up();
-    } catch (error) {
-      return indicator.down({ message: (error as Error).message });
-    }
+  ready(@Res() reply: FastifyReply): void {
+    const report = this.platform.readiness();
+    reply.status(report.status === 'error' ? 503 : 200).send(report);
   }
 }

@@ -16,7 +16,7 @@ import { decodeJsonBody, installTextCheck, parseQueryString, refuseContentEncodi
 import { installHttpMetrics } from '../metrics/http-metrics';
 import { installHttpTracing } from '../tracing/http-tracing';
 
-export type HttpSettings = Pick<BaseConfig, 'HTTP_HOST' | 'HTTP_BODY_LIMIT'> & { port: number };
+export type HttpSettings = Pick<BaseConfig, 'HTTP_HOST' | 'HTTP_BODY_LIMIT' | 'HTTP_LISTEN_BACKLOG' | 'SHUTDOWN_DRAIN_MS' | 'SHUTDOWN_TIMEOUT_MS'> & { port: number };
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 
@@ -130,15 +130,63 @@ export async function createHttpApp(module: unknown, settings: Pick<HttpSettings
   installHttpMetrics(fastify);
   installHttpTracing(fastify);
   app.useGlobalFilters(new ProblemFilter(platform.logger, routeMethods));
-  app.enableShutdownHooks();
+  // Fastify runs its onClose hooks once the server accepts nothing more and every in-flight request has
+  // been answered (idle keep-alive connections are closed, busy ones get `Connection: close`).
+  fastify.addHook('onClose', (_instance, done) => {
+    if (platform.isShuttingDown()) platform.logger.info('shutdown: HTTP closed (no new connections, in-flight requests answered)');
+    done();
+  });
   return app;
 }
 
-/** Starts a service: listens, prints where to reach it, and stops cleanly on SIGINT/SIGTERM. */
+/** Starts a service: listens, prints where to reach it, and stops gracefully on SIGINT/SIGTERM (see `serve`). */
 export async function runService(module: unknown, settings: HttpSettings): Promise<INestApplication> {
   const app = await createHttpApp(module, settings);
-  await app.listen(settings.port, settings.HTTP_HOST);
+  return serve(app, settings);
+}
+
+/**
+ * Listens, logs where (with `announce`'s fields), and on the first SIGTERM or SIGINT shuts down in
+ * order, each step logged once: readiness answers 503 at once; the instance keeps serving for
+ * SHUTDOWN_DRAIN_MS so load balancers stop sending; then HTTP stops accepting and in-flight requests
+ * finish; then the service's jobs, consumers, relay, listening session and pools stop (Nest's
+ * shutdown hooks, `Platform.stop`); then the process exits. If all that has not ended within
+ * SHUTDOWN_TIMEOUT_MS of the signal, the process exits anyway, with status 1. Later signals are
+ * ignored (Ctrl-C under `npm start` brings both the terminal's SIGINT and the script's SIGTERM).
+ */
+export async function serve(app: NestFastifyApplication, settings: HttpSettings, announce: (url: string) => Record<string, unknown> = () => ({})): Promise<INestApplication> {
+  await app.listen({ port: settings.port, host: settings.HTTP_HOST, backlog: settings.HTTP_LISTEN_BACKLOG });
   const platform = app.get(Platform);
-  platform.logger.info({ url: `http://${settings.HTTP_HOST}:${settings.port}` }, `${platform.options.service} listening`);
+  const url = `http://${settings.HTTP_HOST}:${settings.port}`;
+  platform.logger.info({ url, ...announce(url), sinceProcessStartMs: Math.round(process.uptime() * 1000) }, `${platform.options.service} listening`);
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      platform.logger.info({ signal }, 'shutdown: already under way; signal ignored');
+      return;
+    }
+    stopping = true;
+    const began = Date.now();
+    const { SHUTDOWN_DRAIN_MS: drainMs, SHUTDOWN_TIMEOUT_MS: timeoutMs } = settings;
+    setTimeout(() => {
+      platform.logger.error({ timeoutMs }, 'shutdown: not finished within SHUTDOWN_TIMEOUT_MS; exiting now');
+      process.exit(1);
+    }, timeoutMs);
+    platform.beginShutdown(timeoutMs);
+    platform.logger.info({ signal, drainMs, timeoutMs }, 'shutdown: readiness answers 503; draining before HTTP closes');
+    new Promise((resolve) => setTimeout(resolve, drainMs))
+      .then(async () => {
+        platform.logger.info('shutdown: drain over; closing HTTP and stopping');
+        await app.close();
+        platform.logger.info({ ms: Date.now() - began }, 'shutdown: done');
+        process.exit(0);
+      })
+      .catch((error) => {
+        platform.logger.error({ err: error }, 'shutdown: failed; exiting');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
   return app;
 }

@@ -46,6 +46,8 @@ describe('dead letters: list, dry run, replay after an upcaster is added', () =>
   beforeAll(async () => {
     platform = new Platform({ service: 'dlqtest', schema: 'dlqtest', migrations: [], topics: [topic], config: env.baseConfig() });
     await platform.start();
+    // The producer connects and the topics are made in the background: the test's own producer needs them.
+    await eventually(async () => platform.readiness().details.kafka.status === 'up', 30000, 'Kafka connected');
     await platform.knex.schema.withSchema('dlqtest').createTable('effects', (t) => t.uuid('event_id').primary());
     deadLetters = new DeadLetters(platform.kafka, (name) => platform.topic(name));
   }, 60000);

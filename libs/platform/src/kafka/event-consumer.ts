@@ -97,6 +97,12 @@ const keyOf = (message: KafkaMessage) => (message.key === null ? '\u0000null' : 
 export class EventConsumer {
   private consumer?: Consumer;
   private running = false;
+  private stopping = false;
+  private starting?: Promise<void>;
+  private wake?: () => void;
+  private joined = false;
+  private lastContact = 0;
+  private lastError?: string;
   private readonly active = new Set<Promise<void>>();
   private committer?: OffsetCommitter;
   private readonly metrics = consumerMetrics();
@@ -106,19 +112,70 @@ export class EventConsumer {
     private readonly dlqProducer: Producer,
     private readonly logger: Logger,
     private readonly options: ConsumerOptions,
-  ) {}
+  ) {
+    // Every series an alert asks about exists from the start at 0, so that its first increase shows,
+    // also while the consumer is still joining in the background.
+    for (const topic of options.topics) {
+      for (const type of [...Object.keys(options.handlers), 'undecodable']) {
+        for (const outcome of ['handled', 'retried', 'dead_lettered'] as const) this.metrics.messages.inc({ group: options.groupId, topic, type, outcome }, 0);
+      }
+    }
+  }
 
   /** The (namespaced) group and the topics it reads, for the lag gauge. */
   get subscription(): { group: string; topics: readonly string[] } {
     return { group: this.options.groupId, topics: this.options.topics };
   }
 
-  async start(): Promise<void> {
+  /**
+   * Joins the group in the background and returns at once: a service serves what needs no broker
+   * while the broker is away or the group is still settling (after an unclean exit that takes the
+   * session timeout). Attempts go on, with a backoff, until the consumer runs or is stopped.
+   */
+  start(): void {
+    if (this.starting || this.running) return;
+    this.stopping = false;
+    this.starting = this.startUntilRunning().finally(() => (this.starting = undefined));
+  }
+
+  /** Whether this consumer is a member of its group now: joined, and heard from the broker within the session timeout. */
+  inGroup(): boolean {
+    return this.joined && Date.now() - this.lastContact < this.sessionTimeoutMs;
+  }
+
+  /** Why the consumer is not in its group, for readiness answers; undefined while it is. */
+  notInGroupReason(): string | undefined {
+    if (this.inGroup()) return undefined;
+    if (!this.joined) return this.lastError ? `not in group ${this.options.groupId}: ${this.lastError}` : `joining group ${this.options.groupId}`;
+    return `no word from the broker for group ${this.options.groupId} for ${Math.round((Date.now() - this.lastContact) / 1000)} s`;
+  }
+
+  private get sessionTimeoutMs(): number {
+    return this.options.sessionTimeoutMs ?? 10000;
+  }
+
+  private async startUntilRunning(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.connectAndRun();
+        return;
+      } catch (error) {
+        this.lastError = (error as Error).message;
+        // Said once per outage; the attempts go on quietly.
+        if (attempt === 1) this.logger.warn({ err: error, groupId: this.options.groupId }, 'consumer cannot join its group yet; retrying in the background');
+        await this.consumer?.disconnect().catch(() => undefined);
+        this.consumer = undefined;
+        await this.pause(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  }
+
+  private async connectAndRun(): Promise<void> {
     const o = this.options;
     const consumer = this.kafka.consumer({
       groupId: o.groupId,
-      sessionTimeout: o.sessionTimeoutMs ?? 10000,
-      heartbeatInterval: Math.min(3000, Math.floor((o.sessionTimeoutMs ?? 10000) / 3)),
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3000, Math.floor(this.sessionTimeoutMs / 3)),
       rebalanceTimeout: 20000,
       // The broker answers a fetch as soon as data arrives; the wait only bounds how often an idle
       // consumer asks again.
@@ -128,12 +185,29 @@ export class EventConsumer {
     this.consumer = consumer;
     this.committer = new OffsetCommitter(consumer, this.logger, o.commitIntervalMs ?? 100);
     trackConsumerMembership(consumer, o.groupId, this.logger);
-    // Every series an alert asks about exists from the start at 0, so that its first increase shows.
-    for (const topic of o.topics) {
-      for (const type of [...Object.keys(o.handlers), 'undecodable']) {
-        for (const outcome of ['handled', 'retried', 'dead_lettered'] as const) this.metrics.messages.inc({ group: o.groupId, topic, type, outcome }, 0);
+    const contact = () => (this.lastContact = Date.now());
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (!this.joined && this.lastError) this.logger.info({ groupId: o.groupId }, 'consumer is back in its group');
+      this.joined = true;
+      this.lastError = undefined;
+      contact();
+    });
+    consumer.on(consumer.events.HEARTBEAT, contact);
+    consumer.on(consumer.events.FETCH, contact);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      this.lastError = payload.error.message;
+      // kafkajs restarts the consumer itself after a retriable crash; after any other one this does.
+      if (!payload.restart && !this.stopping && consumer === this.consumer) {
+        this.logger.info({ groupId: o.groupId }, 'kafkajs does not restart the consumer after this crash; joining again in the background');
+        this.running = false;
+        this.consumer = undefined;
+        void consumer.disconnect().catch(() => undefined);
+        setTimeout(() => {
+          if (!this.stopping) this.start();
+        }, 1000);
       }
-    }
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning ?? true });
     this.running = true;
@@ -142,6 +216,20 @@ export class EventConsumer {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently ?? 3,
       eachBatch: (payload) => this.track(this.processBatch(payload)),
+    });
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
     });
   }
 
@@ -382,13 +470,18 @@ export class EventConsumer {
 
   /**
    * Lets running handlers finish (no new message starts), commits what they finished, then leaves the
-   * group at once so a restarted instance does not wait for the session to expire.
+   * group at once so a restarted instance does not wait for the session to expire. A join still being
+   * attempted is given up.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.running = false;
+    this.wake?.();
     await Promise.allSettled([...this.active]);
     await this.committer?.flush();
     await this.consumer?.disconnect();
+    await this.starting;
+    this.joined = false;
   }
 }
 

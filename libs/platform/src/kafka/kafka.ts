@@ -12,6 +12,8 @@ export type KafkaSettings = {
   logger: Logger;
   /** TLS and SASL (see `kafkaSecurity`); none by default. */
   security?: KafkaSecurity;
+  /** kafkajs retries of each request and connection (default 8); 0 = one attempt. */
+  retries?: number;
 };
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -53,7 +55,7 @@ export function createKafka(settings: KafkaSettings): Kafka {
     ...settings.security,
     connectionTimeout: 3000,
     requestTimeout: 15000,
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry: { initialRetryTime: 100, retries: settings.retries ?? 8 },
     logLevel: KafkaLogLevel.WARN,
     logCreator:
       () =>

@@ -6,10 +6,10 @@ import type { LagSample } from './kafka-metrics';
 export type PlatformMetricsSource = {
   service: string;
   pools: Record<string, Knex>;
-  /** Whether this instance's relay holds the outbox lock. */
-  relayLeader: () => boolean;
+  /** Whether this instance's relay holds the outbox lock; absent for a service without Kafka, which relays nothing. */
+  relayLeader?: () => boolean;
   /** Outbox rows waiting and the age of the oldest; undefined when this instance does not relay (a standby reports nothing). */
-  outbox: () => Promise<{ waiting: number; oldestAgeSeconds: number } | undefined>;
+  outbox?: () => Promise<{ waiting: number; oldestAgeSeconds: number } | undefined>;
   lag: () => Promise<LagSample[]>;
 };
 
@@ -55,7 +55,7 @@ function platformGauges() {
     labelNames: ['service'] as const,
     collect() {
       this.reset();
-      for (const source of sources) this.set({ service: source.service }, source.relayLeader() ? 1 : 0);
+      for (const { service, relayLeader } of sources) if (relayLeader) this.set({ service }, relayLeader() ? 1 : 0);
     },
   });
   // Both outbox gauges are collected at once by one scrape: they share one reading per source,
@@ -65,9 +65,9 @@ function platformGauges() {
   const readBacklog = () => {
     if (!backlog || Date.now() - backlog.at > 500) {
       const readings = Promise.all(
-        [...sources].map(async (source) => {
-          const reading = await bounded(source.outbox());
-          return reading && { service: source.service, ...reading };
+        [...sources].map(async ({ service, outbox }) => {
+          const reading = outbox && (await bounded(outbox()));
+          return reading && { service, ...reading };
         }),
       ).then((all) => all.filter((r): r is Backlog => r !== undefined));
       backlog = { at: Date.now(), readings };

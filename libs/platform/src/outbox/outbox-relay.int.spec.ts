@@ -15,6 +15,8 @@ describe('outbox relay (real Kafka and Postgres)', () => {
   beforeAll(async () => {
     platform = new Platform({ service: 'delta', schema: 'delta', migrations: [], topics: [topic], config: { ...env.baseConfig(), OUTBOX_POLL_INTERVAL_MS: 5000, OUTBOX_VACUUM_EVERY_ROWS: 20 } });
     await platform.start();
+    // The producer connects and the topics are made in the background.
+    await eventually(async () => platform.readiness().details.kafka.status === 'up', 30000, 'Kafka connected');
     const kafka = new Kafka({ brokers: env.baseConfig().KAFKA_BROKERS.split(','), clientId: `${env.id}-reader`, logLevel: logLevel.NOTHING });
     reader = kafka.consumer({ groupId: `${env.id}-reader`, maxWaitTimeInMs: 100 });
     await reader.connect();
@@ -106,7 +108,7 @@ describe('outbox relay (real Kafka and Postgres)', () => {
       namespace: env.namespace,
       pollIntervalMs: 100,
     });
-    await standby.start();
+    standby.start();
     try {
       await emit('while-two');
       await arrived('while-two');

@@ -79,6 +79,7 @@ export class OutboxRelay {
   /** Rows deleted since the last vacuum, and the vacuum running now, if any. */
   private deletedSinceVacuum = 0;
   private vacuuming?: Promise<void>;
+  private lastFailure?: string;
 
   constructor(
     private readonly producer: Producer,
@@ -105,9 +106,17 @@ export class OutboxRelay {
     this.wake?.();
   }
 
-  async start(): Promise<void> {
-    await this.connect();
-    this.loop = this.run();
+  /**
+   * Starts the relay's loop and returns: it connects (and reconnects) on its own, so neither Postgres
+   * nor the broker has to answer for the service to start; the rows wait in the outbox meanwhile.
+   */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** The error of the last round if it failed (the broker or Postgres away), undefined after a good one. */
+  failing(): string | undefined {
+    return this.lastFailure;
   }
 
   private async connect(): Promise<Session> {
@@ -160,12 +169,16 @@ export class OutboxRelay {
           const started = process.hrtime.bigint();
           const published = await this.publishBatch();
           this.options.onRound?.(Number(process.hrtime.bigint() - started) / 1e9, published);
+          if (this.lastFailure) this.logger.info({ schema: this.options.schema }, 'outbox relay publishes again');
+          this.lastFailure = undefined;
           // A full round: more may be waiting. Anything committed since this round's read has notified.
           if (published >= this.batchSize) continue;
         }
       } catch (error) {
+        // Once per outage: the rows wait in the outbox and the rounds go on.
         if (this.stopped) this.logger.warn({ err: error }, 'outbox relay stopped during a round; its unsent rows stay in the outbox');
-        else this.logger.error({ err: error }, 'outbox relay round failed; retrying');
+        else if (!this.lastFailure) this.logger.warn({ err: error }, 'outbox relay round failed; the rows wait in the outbox, retrying');
+        this.lastFailure = (error as Error).message || String(error);
       }
       // A standby ignores notifications (they are for the active relay) and asks for the lock now and then.
       if (this.leader) await this.sleep(this.options.pollIntervalMs ?? 1000, true);

@@ -30,6 +30,8 @@ export class TestEnvironment {
       KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092',
       KAFKA_NAMESPACE: this.namespace,
       KAFKA_SESSION_TIMEOUT_MS: '6000',
+      // No load balancer to wait for: a stopped test service closes at once.
+      SHUTDOWN_DRAIN_MS: '0',
       ...extra,
     };
   }

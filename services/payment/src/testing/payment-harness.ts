@@ -81,6 +81,7 @@ export class PaymentHarness {
     const config = loadPaymentConfig(this.env.env({ ...TEST_PAYMENT_ENV, ...this.extraEnv }));
     this.app = await createHttpApp(AppModule.forRoot(config), config);
     await this.app.listen(0, '127.0.0.1');
+    await this.app.get(Platform).untilKafkaConnected();
     this.url = `http://127.0.0.1:${(this.app.getHttpServer().address() as AddressInfo).port}`;
   }
 

@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { createHttpApp } from '@booking/platform';
+import { createHttpApp, Platform } from '@booking/platform';
 import { TestEnvironment } from '@booking/platform/testing';
 import { AppModule } from '../app.module';
 import { Clock } from '../clock';
@@ -10,6 +10,7 @@ export async function startReminderApp(env: TestEnvironment, clock: Clock, extra
   const config = loadReminderConfig(env.env({ REMINDER_POLL_INTERVAL_MS: '20', OUTBOX_POLL_INTERVAL_MS: '50', ...extra }));
   const app = await createHttpApp(AppModule.forRoot(config, clock), config);
   await app.listen(0, '127.0.0.1');
+  await app.get(Platform).untilKafkaConnected();
   return app;
 }
 

@@ -39,6 +39,7 @@ export async function startSchedulingApp(options: { now: string; env?: Record<st
   const clock = new TestClock(new Date(options.now));
   const app = await createHttpApp(AppModule.forRoot(config, clock), config);
   await app.listen(0, '127.0.0.1');
+  await app.get(Platform).untilKafkaConnected();
   const address = app.getHttpServer().address() as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
   const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
