@@ -114,6 +114,7 @@ describe('instance lifecycle: start without Kafka, restart after a crash, gracef
     for (const service of [scheduling, payment, gateway]) {
       for (const path of ['live', 'started', 'ready']) expect((await probe(`${service.url}/health/${path}`)).ms).toBeLessThan(1000);
     }
+    await eventually(async () => lines(scheduling, /^Kafka degraded: /).length > 0, 5_000, 'the outage logged');
     expect(lines(scheduling, /^Kafka degraded: /)).toHaveLength(1);
 
     const created = await http('POST', `${scheduling.url}/providers`, {
@@ -142,6 +143,8 @@ describe('instance lifecycle: start without Kafka, restart after a crash, gracef
     expect(charges).toEqual([{ status: 'SUCCEEDED', amount_minor: 4000 }]);
     await eventually(async () => (await probe(`${payment.url}/health/ready`)).status === 200, 30_000, 'payment ready');
     await eventually(async () => (await probe(`${scheduling.url}/health/ready`)).body.status === 'ok', 30_000, 'scheduling fully up');
+    // The state is logged at the next watch tick (every second) after it changed.
+    await eventually(async () => lines(scheduling, /^Kafka is up again$/).length > 0, 5_000, 'the recovery logged');
     expect(lines(scheduling, /^Kafka is up again$/)).toHaveLength(1);
     await eventually(async () => (await knex.raw('SELECT count(*)::int AS n FROM scheduling.outbox')).rows[0].n === 0, 20_000, 'the outbox drained');
   }, 240_000);
