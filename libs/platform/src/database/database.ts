@@ -220,12 +220,20 @@ export async function migrate(knex: Knex, schema: string, migrations: readonly M
     lock.on('error', () => undefined); // a lost lock session fails the run's own queries
     await lock.connect();
     try {
-      await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`migrate:${schema}`]);
+      // Polled, not waited for in pg_advisory_lock: a session blocked there holds a snapshot, and a
+      // migration that builds an index CONCURRENTLY waits for every older snapshot to go, so the
+      // waiting instance and the migrating one would wait for each other until the lock timeout.
+      const setting = await lock.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'lock_timeout'`);
+      const limitMs = Number(setting.rows[0]?.setting) || 0;
+      const began = Date.now();
+      for (;;) {
+        const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`migrate:${schema}`]);
+        if (rows[0].locked) break;
+        if (limitMs > 0 && Date.now() - began >= limitMs) throw new MigrationLockTimeoutError(schema, limitMs);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
     } catch (error) {
-      const timedOut = (error as { code?: string }).code === '55P03';
-      const waited = timedOut ? await lock.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'lock_timeout'`).catch(() => undefined) : undefined;
       await lock.end().catch(() => undefined);
-      if (timedOut) throw new MigrationLockTimeoutError(schema, Number(waited?.rows[0]?.setting));
       throw error;
     }
   }
