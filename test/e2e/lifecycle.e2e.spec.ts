@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -93,7 +94,7 @@ describe('instance lifecycle: start without Kafka, restart after a crash, gracef
     ]);
     const gateway = await start('api-gateway', env, {
       SCHEDULING_URL: scheduling.url,
-      JWT_SECRET: 'lifecycle-test-secret-0123456789abcdef',
+      JWT_SECRET: randomBytes(24).toString('hex'),
       JWT_ISSUER: 'https://auth.test/',
       JWT_AUDIENCE: 'booking-api',
       REDIS_URL: `redis://127.0.0.1:${await freePort()}` });

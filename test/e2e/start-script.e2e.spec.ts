@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { TestEnvironment } from '@booking/platform/testing';
+import { eventually, TestEnvironment } from '@booking/platform/testing';
 
 /**
  * The quick start's first command, as a newcomer runs it: `npm start` brings up a broker of its own and
@@ -110,13 +110,16 @@ describe('npm start (scripts/start.sh)', () => {
           return false;
         }
       };
+      // npm may exit on the signal before the script has finished stopping: each service may take up
+      // to SHUTDOWN_TIMEOUT_MS (25 s), and the broker its own controlled shutdown (KAFKA_STOP_TIMEOUT, 20 s).
+      const names = new Map(pids.map((pid) => [pid, cmdline(pid).slice(0, 160)]));
       let alive = pids.filter(running);
-      for (let i = 0; i < 40 && alive.length; i++) {
+      for (let i = 0; i < 240 && alive.length; i++) {
         await new Promise((r) => setTimeout(r, 250));
         alive = alive.filter(running);
       }
-      expect(alive).toEqual([]);
-      expect(output).toContain('stopped');
+      expect(alive.map((pid) => `${pid} ${names.get(pid)}`)).toEqual([]);
+      await eventually(async () => output.includes('stopped'), 30_000, 'the script to say it stopped');
       rmSync(kafkaDataDir, { recursive: true, force: true });
     } finally {
       // A failed expectation leaves the platform running: stop it (the whole process group) all the same.
