@@ -36,7 +36,11 @@ stop_all() {
   log "stopped"
 }
 # A later signal while stopping is ignored: exiting then would leave services and the broker behind.
+# Further signals are ignored from the first one on (Ctrl-C brings the terminal's SIGINT and npm's
+# forwarded one): a trap running again inside stop_all trips a bash bug ("pop_var_context: head of
+# shell_variables not a function context") that aborts the stop half-way, leaving the broker running.
 on_signal() {
+  trap '' INT TERM
   [ -n "$stopping" ] && return
   stop_all
   exit "$1"
@@ -84,16 +88,18 @@ for service in scheduling payment notification reminder api-gateway; do
   service_pids[$service]="$!"
 done
 
-wait_ready() {
-  local service="$1" port="$2" pid="$3" deadline=$((SECONDS + 180))
+# Each service's readiness, in turn (inline: a stop trap running inside a function is where the bash
+# bug on_signal works around showed up).
+for service in scheduling payment notification reminder api-gateway; do
+  port="${ports[$service]}"
+  deadline=$((SECONDS + 180))
   until curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
-    kill -0 "$pid" 2>/dev/null || die "$service exited during start-up (see its log lines above)"
+    kill -0 "${service_pids[$service]}" 2>/dev/null || die "$service exited during start-up (see its log lines above)"
     [ "$SECONDS" -lt "$deadline" ] || die "$service did not become ready on port $port within 180 s"
     sleep 0.5
   done
   log "$service ready on http://127.0.0.1:$port"
-}
-for service in scheduling payment notification reminder api-gateway; do wait_ready "$service" "${ports[$service]}" "${service_pids[$service]}"; done
+done
 
 if token="$(PORT="${ports[api-gateway]}" node -r ./tools/register-paths.js dist/services/api-gateway/src/dev-token.js 2>/dev/null)"; then
   log "development admin token (8 h): $token"
