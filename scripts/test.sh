@@ -41,4 +41,7 @@ npx eslint --max-warnings=0 libs services test bench
 log "building the services the end-to-end tests run as processes"
 npx tsc -p tsconfig.build.json
 log "running jest (Kafka at $KAFKA_BROKERS, Postgres at $DATABASE_URL)"
-npx jest --ci "$@"
+# --forceExit: a kafkajs connection left open by some test after its file ended kept jest's process
+# (tests run in band on 2 cores) alive after the last test; found at the end of a session, the leak is
+# to be found and closed (see the session note), this only lets the run end when its tests have.
+npx jest --ci --forceExit "$@"
